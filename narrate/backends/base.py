@@ -1,0 +1,73 @@
+"""The TTS backend interface. Built-in and third-party backends implement this Protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from narrate.config import VoiceSettings
+
+SAMPLE_WIDTH = 2
+"""Bytes per sample of :class:`Audio` (signed 16-bit little-endian)."""
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Mono PCM audio that states its own format, so nothing downstream guesses it."""
+
+    pcm: bytes
+    """Signed 16-bit little-endian mono samples."""
+    sample_rate: int
+    """Samples per second."""
+
+    @property
+    def frames(self) -> int:
+        """Return the number of samples."""
+        return len(self.pcm) // SAMPLE_WIDTH
+
+    @property
+    def duration(self) -> float:
+        """Return the duration in seconds."""
+        return self.frames / self.sample_rate
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A voice a backend offers."""
+
+    id: str
+    """What to put in ``voice:`` in the config."""
+    name: str
+    """Human-readable name."""
+    language: str | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A speech engine. One instance lives in one worker process (or Dask worker) and is reused."""
+
+    name: str
+    """Registry name, e.g. ``pyttsx3``."""
+
+    def voices(self) -> list[VoiceInfo]:
+        """Return the voices this backend can speak with."""
+        ...
+
+    def cache_token(self, voice: VoiceSettings) -> str:
+        """Return a string that changes whenever the sound for the same text would change.
+
+        It must cover the engine and its version, the voice id and the rate.
+        """
+        ...
+
+    def synthesise(self, text: str, voice: VoiceSettings) -> Audio:
+        """Speak ``text`` (already normalised for speech) and return the audio.
+
+        Raise :class:`narrate.errors.BackendError` on failure; never return empty audio for
+        non-empty text.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the engine."""
+        ...
