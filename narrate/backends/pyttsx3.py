@@ -1,0 +1,434 @@
+"""The default backend: pyttsx3 driving espeak-ng inside this process.
+
+By default the espeak-ng library and data bundled by the PyPI package ``espeakng-loader`` are
+used, so every machine with the same lock file produces the same audio. ``NARRATE_ESPEAK=system``
+opts into the system ``libespeak-ng.so.1`` instead (Debian: ``apt-get install libespeak-ng1``).
+
+espeak-ng keeps global state and can be initialised only once per process, so one engine serves
+every :class:`Pyttsx3Backend` in a process, behind a lock. Nothing is loaded until the first
+synthesis or voice listing: constructing a backend and asking for its cache token is cheap and
+never starts the engine (the worker pool's parent process must not; see ``narrate.workers``).
+The engine never starts child processes, so it also runs inside a daemonic Dask worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import difflib
+import importlib.metadata
+import io
+import os
+import re
+import shutil
+import tempfile
+import threading
+import wave
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from narrate.backends.base import SAMPLE_WIDTH, Audio, VoiceInfo
+from narrate.config import VoiceSettings
+from narrate.errors import BackendError, EnvironmentProblem
+
+__all__ = ["SAMPLE_RATE", "Pyttsx3Backend", "engine_info"]
+
+SAMPLE_RATE = 22050
+"""pyttsx3's espeak driver always writes 22,050 Hz mono 16-bit WAV."""
+
+ENV_SWITCH = "NARRATE_ESPEAK"
+"""Unset (or ``bundled``): espeakng-loader's library; ``system``: the OS one."""
+
+SYSTEM_SONAME = "libespeak-ng.so.1"
+"""What pyttsx3 dlopens first on Linux; also the soname of the bundled library."""
+
+MIN_RATE, MAX_RATE = 80, 450
+"""espeak-ng silently clamps rates outside this range (words per minute)."""
+
+# Files espeak-ng reads in espeak_Initialize(); if any is missing it calls exit(1) rather than
+# returning an error, which would kill a worker (or the CLI) without a message.
+_REQUIRED_DATA = ("phontab", "phondata", "phonindex", "voices")
+
+_WORD = re.compile(r"[^\W_]+")
+
+# Plausibility of a WAV's length. The lower bound catches truncation (the espeak_Cancel race
+# cut files short). Measured on the ImageNet article at 80, 160 and 450 wpm: never under
+# 0.82 of the nominal share per word, so half of it flags a cut without false alarms.
+# The upper bound only catches gross mix-ups (another segment's audio): numbers, symbols and
+# acronyms are spelled out, so it allows a generous second per character at 160 wpm.
+_MIN_WORD_SHARE = 0.5
+_MAX_SECONDS_PER_CHAR_AT_160 = 1.0
+_SLACK_SECONDS = 2.0
+
+# Longest wait for espeak's end-of-message callback once runAndWait() has returned.
+_FINISH_WAIT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Library:
+    """Which espeak-ng library to load and where its data lives."""
+
+    kind: str
+    """``bundled`` or ``system``."""
+    path: str
+    """What to dlopen: a file path (bundled) or a soname (system)."""
+    data_path: str | None
+    """Value for ``ESPEAK_DATA_PATH``; None keeps the environment's or the library's default."""
+    loader_version: str | None
+    """espeakng-loader's version for the bundled library."""
+
+
+def _choose_library() -> _Library:
+    """Decide between the bundled and the system library from ``NARRATE_ESPEAK``."""
+    choice = os.environ.get(ENV_SWITCH, "").strip().lower()
+    if choice == "system":
+        return _Library("system", SYSTEM_SONAME, os.environ.get("ESPEAK_DATA_PATH"), None)
+    if choice not in ("", "bundled"):
+        raise EnvironmentProblem(
+            f"{ENV_SWITCH}={choice!r} is not understood: set it to 'system' to use the system "
+            "espeak-ng, or unset it to use the one bundled with espeakng-loader"
+        )
+    try:
+        import espeakng_loader
+    except ImportError as exc:
+        raise EnvironmentProblem(
+            "the bundled espeak-ng is missing: run  pip install espeakng-loader  "
+            f"(or set {ENV_SWITCH}=system to use the system library)"
+        ) from exc
+    lib_path = str(espeakng_loader.get_library_path())
+    try:
+        data_path = str(espeakng_loader.get_data_path())
+    except RuntimeError as exc:
+        raise EnvironmentProblem(
+            f"espeakng-loader's data folder is missing ({exc}): reinstall it with  "
+            "pip install --force-reinstall espeakng-loader"
+        ) from exc
+    return _Library("bundled", lib_path, data_path, _dist_version("espeakng-loader"))
+
+
+def _dist_version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_DLL_LOCK = threading.Lock()
+_LOADED: tuple[_Library, ctypes.CDLL] | None = None
+
+
+def _dlopen(lib: _Library) -> ctypes.CDLL:
+    """Load the library (once per process) without initialising espeak.
+
+    dlopen alone starts no threads and reads no data, so it is safe in a parent that later
+    starts worker processes. RTLD_GLOBAL matters for the bundled copy: pyttsx3 then asks for
+    the soname ``libespeak-ng.so.1`` and the dynamic loader hands back this copy (same soname)
+    instead of searching the system.
+    """
+    global _LOADED
+    with _DLL_LOCK:
+        if _LOADED is not None:
+            loaded, dll = _LOADED
+            if (loaded.kind, loaded.path) != (lib.kind, lib.path):
+                # Both libraries have the soname libespeak-ng.so.1: once one is loaded, the
+                # dynamic loader (and pyttsx3) would silently hand it out for the other.
+                raise EnvironmentProblem(
+                    f"the {loaded.kind} espeak-ng library is already loaded in this process; "
+                    f"{ENV_SWITCH} cannot switch to the {lib.kind} one until narrate restarts"
+                )
+            return dll
+        if lib.kind == "bundled" and not Path(lib.path).is_file():
+            raise EnvironmentProblem(
+                f"the bundled espeak-ng library {lib.path} is missing: reinstall espeakng-loader"
+            )
+        try:
+            dll = ctypes.CDLL(lib.path, mode=ctypes.RTLD_GLOBAL)
+        except OSError as exc:
+            if lib.kind == "system":
+                raise EnvironmentProblem(
+                    f"{ENV_SWITCH}=system but the system espeak-ng library ({SYSTEM_SONAME}) "
+                    f"cannot be loaded ({exc}): run  apt-get install libespeak-ng1  or unset "
+                    f"{ENV_SWITCH} to use the bundled one"
+                ) from exc
+            raise EnvironmentProblem(
+                f"the bundled espeak-ng library {lib.path} cannot be loaded ({exc}): "
+                "reinstall espeakng-loader"
+            ) from exc
+        dll.espeak_Info.restype = ctypes.c_char_p
+        dll.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+        dll.espeak_ng_InitializePath.restype = None
+        dll.espeak_ng_InitializePath.argtypes = [ctypes.c_char_p]
+        _LOADED = (lib, dll)
+        return dll
+
+
+def _library_version(dll: ctypes.CDLL) -> str:
+    version: bytes | None = dll.espeak_Info(None)
+    return version.decode() if version else "unknown"
+
+
+def _data_path(dll: ctypes.CDLL, lib: _Library) -> str:
+    """Return the data folder espeak_Initialize() will use, after checking it is complete."""
+    if _ENGINE is not None:
+        # Running already: re-resolving would rewrite the path under a synthesis in progress.
+        return _ENGINE.data_path
+    # espeak_ng_InitializePath only resolves the path (argument, else ESPEAK_DATA_PATH, else
+    # the compiled-in default); espeak_Initialize repeats it, so calling it early is harmless.
+    arg = lib.data_path.encode() if lib.data_path else None
+    dll.espeak_ng_InitializePath(arg)
+    found = ctypes.c_char_p()
+    dll.espeak_Info(ctypes.byref(found))
+    path = found.value.decode() if found.value else (lib.data_path or "")
+    missing = [name for name in _REQUIRED_DATA if not (Path(path) / name).exists()]
+    if not path or missing:
+        if lib.kind == "system":
+            hint = f"run  apt-get install espeak-ng-data  or unset {ENV_SWITCH}"
+        else:
+            hint = "reinstall espeakng-loader"
+        raise EnvironmentProblem(
+            f"espeak-ng data folder {path or '(none)'} is incomplete "
+            f"(missing {', '.join(missing) or 'everything'}): {hint}"
+        )
+    return path
+
+
+def _loaded_file(name: str) -> str:
+    """Return the file a loaded soname came from (Linux), else the name itself."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/maps").read_text().splitlines():
+            if "libespeak-ng" in line and "/" in line:
+                return line[line.index("/") :]
+    return name
+
+
+def engine_info() -> dict[str, str]:
+    """Describe the espeak-ng this backend would use, for ``narrate doctor`` (starts no engine)."""
+    lib = _choose_library()
+    dll = _dlopen(lib)
+    return {
+        "library": lib.kind,
+        "library path": _loaded_file(lib.path) if lib.kind == "system" else lib.path,
+        "espeak-ng version": _library_version(dll),
+        "data path": _data_path(dll, lib),
+        "pyttsx3 version": _dist_version("pyttsx3"),
+        **({"espeakng-loader version": lib.loader_version} if lib.loader_version else {}),
+    }
+
+
+class _Engine:
+    """The one pyttsx3/espeak-ng engine of this process, with its workarounds applied."""
+
+    def __init__(self, lib: _Library) -> None:
+        self.library = lib
+        dll = _dlopen(lib)
+        data_path = self.data_path = _data_path(dll, lib)
+        if lib.kind == "bundled":
+            # The bundled library has no compiled-in data path that exists on this machine.
+            os.environ["ESPEAK_DATA_PATH"] = data_path
+        self.version = _library_version(dll)
+        import pyttsx3  # only now: its espeak driver dlopens the library on import
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._tts: Any = pyttsx3.init("espeak")
+        self._finished = threading.Event()
+        self._errors: list[BaseException] = []
+        self._tts.connect("finished-utterance", self._on_finished)
+        self._tts.connect("error", self._on_error)
+        self._apply_workarounds()
+        self.voices = self._list_voices()
+        self.variants = self._list_variants()
+
+    def _apply_workarounds(self) -> None:
+        """Work around pyttsx3 2.99's espeak driver races (field notes; pyttsx3 #126, #194, #334).
+
+        1. ``stop()``, called by every ``runAndWait()``, runs ``espeak_Cancel()`` whenever
+           ``espeak_IsPlaying()`` reads true, which it does for ~150 ms after the previous
+           utterance went idle. The cancel then drops the queued rate change and truncates or
+           empties the next file. Nothing here ever needs to interrupt speech (a hung engine is
+           killed with its worker process), so this driver instance's ``stop`` does nothing.
+        2. The driver starts "busy", so the first ``runAndWait()`` queues its commands and
+           returns as soon as synthesis has been *started*: the file appears later, possibly
+           under the next segment's name. An empty ``runAndWait()`` clears that state; every
+           later call blocks until espeak reports the end of the message.
+        """
+        self._tts.proxy._driver.stop = lambda: None
+        self._tts.runAndWait()
+
+    def _on_finished(self, **_: object) -> None:
+        self._finished.set()
+
+    def _on_error(self, exception: BaseException | None = None, **_: object) -> None:
+        # pyttsx3 catches exceptions from queued commands and only notifies them.
+        if exception is not None:
+            self._errors.append(exception)
+
+    def _list_voices(self) -> list[VoiceInfo]:
+        voices = []
+        for v in self._tts.getProperty("voices"):
+            ident: str = v.id
+            languages = getattr(v, "languages", None) or [None]
+            voices.append(
+                VoiceInfo(id=ident.rsplit("/", 1)[-1], name=v.name, language=languages[0])
+            )
+        return sorted(voices, key=lambda v: v.id)
+
+    @staticmethod
+    def _list_variants() -> set[str]:
+        """Return the names of espeak-ng's voice variants (``en-us+f3``: ``f3``)."""
+        from pyttsx3.drivers import _espeak
+
+        spec = _espeak.VOICE(name=b"", languages=b"variant")
+        return {v.identifier.decode().rsplit("/", 1)[-1] for v in _espeak.ListVoices(spec)}
+
+    def synthesise(self, text: str, voice: str, rate: int, path: Path) -> None:
+        """Write ``text`` spoken with ``voice`` at ``rate`` to the WAV file ``path``."""
+        self._finished.clear()
+        self._errors.clear()
+        self._tts.setProperty("voice", voice)
+        self._tts.setProperty("rate", rate)
+        self._tts.save_to_file(text, str(path))
+        # The driver prints "Audio saved to ..." for each file; narrate's stdout is for output.
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._tts.runAndWait()
+            # runAndWait() returns after the end-of-message callback wrote the file (given the
+            # warm-up above); waiting on the callback too keeps a regression from going unseen.
+            finished = self._finished.wait(_FINISH_WAIT_SECONDS)
+        if self._errors:
+            raise BackendError(f"espeak-ng failed: {self._errors[0]}")
+        if not finished:
+            raise BackendError("espeak-ng never reported the end of the utterance")
+
+
+_ENGINE_LOCK = threading.Lock()
+_ENGINE: _Engine | None = None
+
+
+def _engine() -> _Engine:
+    """Return this process's engine, starting it on first use."""
+    global _ENGINE
+    lib = _choose_library()
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            _ENGINE = _Engine(lib)
+        elif _ENGINE.library.kind != lib.kind:
+            _dlopen(lib)  # raises: the other library is loaded
+        return _ENGINE
+
+
+class Pyttsx3Backend:
+    """Speak with espeak-ng through pyttsx3, in this process."""
+
+    name = "pyttsx3"
+
+    def __init__(self) -> None:
+        self._lib = _choose_library()
+        self._tmp: Path | None = None
+        self._cleanup: weakref.finalize[..., object] | None = None
+        self._count = 0
+
+    def voices(self) -> list[VoiceInfo]:
+        """Return espeak-ng's voices (variants such as ``+f3`` may be appended to any id)."""
+        return list(_engine().voices)
+
+    def cache_token(self, voice: VoiceSettings) -> str:
+        """Return pyttsx3's and espeak-ng's versions, which library, the voice and the rate."""
+        lib = self._lib
+        version = _library_version(_dlopen(lib))
+        source = (
+            f"bundled espeakng-loader {lib.loader_version}" if lib.kind == "bundled" else "system"
+        )
+        return (
+            f"pyttsx3 {_dist_version('pyttsx3')}; espeak-ng {version} ({source}); "
+            f"voice {voice.voice}; rate {voice.rate}"
+        )
+
+    def synthesise(self, text: str, voice: VoiceSettings) -> Audio:
+        """Speak ``text`` and return 22,050 Hz mono audio, verified against the word count."""
+        if not text.strip():
+            # save_to_file("") asserts and " " yields a 0-frame file: refuse both clearly.
+            raise BackendError("nothing to speak: the text is empty or only whitespace")
+        if not MIN_RATE <= voice.rate <= MAX_RATE:
+            raise BackendError(
+                f"rate {voice.rate} wpm is outside espeak-ng's range {MIN_RATE}-{MAX_RATE}"
+            )
+        engine = _engine()
+        voice_id = _resolve_voice(voice.voice, engine.voices, engine.variants)
+        with _ENGINE_LOCK:
+            path = self._next_path()
+            try:
+                engine.synthesise(text, voice_id, voice.rate, path)
+                audio = _read_wav(path)
+            finally:
+                path.unlink(missing_ok=True)
+        _check_duration(audio, text, voice.rate)
+        return audio
+
+    def close(self) -> None:
+        """Remove this backend's temporary folder (the process-wide engine stays loaded)."""
+        if self._cleanup is not None:
+            self._cleanup()
+        self._tmp = self._cleanup = None
+
+    def _next_path(self) -> Path:
+        if self._tmp is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="narrate-pyttsx3-"))
+            # Also removed when the backend is collected or the interpreter exits unclosed
+            # (only a killed worker leaves its empty folder behind).
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
+        # A missing output folder makes runAndWait() loop forever: recreate it if something
+        # (a /tmp cleaner) removed it.
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._count += 1
+        return self._tmp / f"{self._count}.wav"
+
+
+def _resolve_voice(requested: str, voices: list[VoiceInfo], variants: set[str]) -> str:
+    """Return the voice id to give espeak, or raise: espeak silently ignores unknown ids."""
+    base, plus, variant = requested.partition("+")
+    ids = {v.id.lower() for v in voices}
+    if base.lower().rsplit("/", 1)[-1] not in ids:
+        close = difflib.get_close_matches(base.lower(), sorted(ids), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise BackendError(f"unknown pyttsx3 voice {requested!r}{hint} (narrate voices lists them)")
+    if plus:
+        if variant not in variants:
+            by_lower = {v.lower(): v for v in variants}
+            close = difflib.get_close_matches(variant.lower(), sorted(by_lower), n=1)
+            hint = f"; did you mean '{base}+{by_lower[close[0]]}'?" if close else ""
+            raise BackendError(
+                f"unknown espeak-ng voice variant {variant!r} in {requested!r}{hint}"
+            )
+    return requested
+
+
+def _read_wav(path: Path) -> Audio:
+    if not path.is_file():
+        raise BackendError("espeak-ng wrote no audio file")
+    try:
+        with wave.open(str(path), "rb") as w:
+            fmt = (w.getnchannels(), w.getsampwidth(), w.getframerate())
+            pcm = w.readframes(w.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise BackendError(f"espeak-ng wrote an unreadable WAV file: {exc}") from exc
+    if fmt != (1, SAMPLE_WIDTH, SAMPLE_RATE):
+        raise BackendError(
+            f"espeak-ng wrote an unexpected WAV format (channels, width, rate) {fmt}"
+        )
+    audio = Audio(pcm=pcm, sample_rate=SAMPLE_RATE)
+    if audio.frames == 0:
+        raise BackendError("espeak-ng returned no audio")
+    return audio
+
+
+def _check_duration(audio: Audio, text: str, rate: int) -> None:
+    words = len(_WORD.findall(text))
+    low = _MIN_WORD_SHARE * words * 60 / rate
+    chars = len("".join(text.split()))
+    high = _MAX_SECONDS_PER_CHAR_AT_160 * chars * 160 / rate + _SLACK_SECONDS
+    if not low <= audio.duration <= high:
+        raise BackendError(
+            f"espeak-ng returned {audio.duration:.2f} s of audio for {words} words at {rate} wpm "
+            f"(expected {low:.1f}-{high:.1f} s): truncated or mixed up"
+        )
