@@ -276,6 +276,15 @@ def doctor(
         raise typer.Exit(EXIT_ERROR)
 
 
+# --- status, check, clean, cache (issue 3) ---
+
+# --- embed and preview (issue 4) ---
+
+# --- voices and say (issue 5) ---
+
+# --- import (issue 7) ---
+
+
 COMMANDS: frozenset[str] = frozenset()  # filled below, once every command is registered
 
 

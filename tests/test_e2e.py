@@ -29,12 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SLUG = "imagenet"
 
 
-def narrate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def narrate(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "narrate", *args],
-        cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})}, timeout=300,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 
@@ -61,7 +67,9 @@ def samples(site: Path, built: subprocess.CompletedProcess[str]) -> np.ndarray:
     return decode(site / "audio" / f"{SLUG}.mp3")
 
 
-def test_writes_exactly_the_four_outputs(site: Path, built: subprocess.CompletedProcess[str]) -> None:
+def test_writes_exactly_the_four_outputs(
+    site: Path, built: subprocess.CompletedProcess[str]
+) -> None:
     audio = site / "audio"
     for name in (".mp3", ".chapters.json", ".chapters.vtt", ".transcript.vtt"):
         assert (audio / f"{SLUG}{name}").stat().st_size > 0
@@ -69,21 +77,27 @@ def test_writes_exactly_the_four_outputs(site: Path, built: subprocess.Completed
     assert "synthesised" in built.stdout and "11 chapters" in built.stdout
 
 
-def test_chapters_are_the_opening_plus_every_section_and_agree_to_the_ms(site: Path, built: object) -> None:
+def test_chapters_are_the_opening_plus_every_section_and_agree_to_the_ms(
+    site: Path, built: object
+) -> None:
     article = load_article(site / "content" / f"{SLUG}.yaml")
     titles = [article.title] + [s.heading for s in article.sections]
     audio = site / "audio"
     js = json.loads((audio / f"{SLUG}.chapters.json").read_text())
     assert js["version"] == "1.2.0"
-    from_json = [(c["title"], round(c["startTime"] * 1000), round(c["endTime"] * 1000))
-                 for c in js["chapters"]]
-    from_vtt = [(c.text, c.start_ms, c.end_ms)
-                for c in parse_vtt((audio / f"{SLUG}.chapters.vtt").read_text())]
+    from_json = [
+        (c["title"], round(c["startTime"] * 1000), round(c["endTime"] * 1000))
+        for c in js["chapters"]
+    ]
+    from_vtt = [
+        (c.text, c.start_ms, c.end_ms)
+        for c in parse_vtt((audio / f"{SLUG}.chapters.vtt").read_text())
+    ]
     from_id3 = [(c.title, c.start_ms, c.end_ms) for c in read_chapters(audio / f"{SLUG}.mp3")]
     assert [t for t, _, _ in from_json] == titles
     assert from_json == from_vtt == from_id3
     assert from_json[0][1] == 0
-    for (_, _, end), (_, start, _) in zip(from_json, from_json[1:]):
+    for (_, _, end), (_, start, _) in zip(from_json, from_json[1:], strict=False):
         assert end == start
 
 
@@ -100,12 +114,14 @@ def test_every_chapter_starts_in_the_pause_just_before_its_heading(
         assert start <= onset <= start + 0.3, (ch.title, start, onset)
 
 
-def test_duration_matches_the_chapters_and_ends_in_room_tone(site: Path, samples: np.ndarray) -> None:
+def test_duration_matches_the_chapters_and_ends_in_room_tone(
+    site: Path, samples: np.ndarray
+) -> None:
     chapters = read_chapters(site / "audio" / f"{SLUG}.mp3")
     duration = len(samples) / SR
     assert abs(chapters[-1].end_ms / 1000 - duration) < 0.002
     assert 200 < duration < 400
-    tail = window_levels(samples[-int(SR * 1.0):])
+    tail = window_levels(samples[-int(SR * 1.0) :])
     assert (tail < -60).all(), "the last second should be room tone"
 
 
