@@ -448,14 +448,14 @@ _LETTER_WORD = re.compile(r"[^\W\d_]+")
 def _is_shouting(text: str) -> bool:
     """Return whether capitals are emphasis (a heading in capitals), not acronyms."""
     words = _LETTER_WORD.findall(text)
-    caps = [w for w in words if len(w) > 1 and w.isupper() and w not in WORD_ACRONYMS]
-    if any(w in _SHOUT_WORDS or len(w) >= 8 for w in caps):
+    caps = [len(w) > 1 and w.isupper() and w not in WORD_ACRONYMS for w in words]
+    if any(c and (w in _SHOUT_WORDS or len(w) >= 8) for w, c in zip(words, caps, strict=True)):
         return True
     # Two long capital words side by side ("FINAL RESULTS") are a heading, not acronyms.
-    for a, b in zip(words, words[1:], strict=False):
-        if a in caps and b in caps and len(a) >= 4 and len(b) >= 4:
-            return True
-    return False
+    return any(
+        caps[i] and caps[i + 1] and len(words[i]) >= 4 and len(words[i + 1]) >= 4
+        for i in range(len(words) - 1)
+    )
 
 
 def _acronyms(text: str) -> str:

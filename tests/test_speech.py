@@ -240,7 +240,8 @@ def test_split_sentences_never_drops_text(text: str, max_chars: int) -> None:
         ("ILSVRC-2012", "I.L.S.V.R.C 2012"),
         ("NASA, UNESCO, LASER and NATO", "NASA, UNESCO, LASER and NATO"),
         ("COVID-19", "COVID-19"),
-        ("ResNet, AlexNet, ImageNet, NeurIPS, iOS, PhD", "ResNet, AlexNet, ImageNet, NeurIPS, iOS, PhD"),
+        ("ResNet, AlexNet, ImageNet", "ResNet, AlexNet, ImageNet"),
+        ("NeurIPS, iOS, PhD", "NeurIPS, iOS, PhD"),
         ("MP3 and A100", "MP3 and A100"),
         ("World War II", "World War II"),
         ("an IV drip", "an I.V drip"),
@@ -345,11 +346,16 @@ def test_normalise_keeps_every_word_of_mixtures(text: str) -> None:
     spoken = normalise(text)
     assert_keeps_words(text, spoken)
     assert spoken == spoken.strip() and "  " not in spoken
-    assert not re.search(r"[0-9][KMB]\+|[0-9],[0-9]{3}(?![0-9])|[0-9]%", spoken), spoken
+    # Only properly grouped numbers lose their separators; malformed groupings such as
+    # "0100,000", "0.101,000" and "1,000,0000" (found by hypothesis) are left alone.
+    grouped = r"(?<![0-9,.])[1-9][0-9]{0,2}(?:,[0-9]{3})+(?!,?[0-9])"
+    assert not re.search(rf"[0-9][KMB]\+|{grouped}|[0-9]%", spoken), spoken
 
 
 @FAST
-@given(words=st.lists(st.sampled_from(_WORDS + ["Fei-Fei", "Li", "Fei-Fei Li", "Lin"]), max_size=20))
+@given(
+    words=st.lists(st.sampled_from(_WORDS + ["Fei-Fei", "Li", "Fei-Fei Li", "Lin"]), max_size=20)
+)
 def test_normalise_keeps_plain_words_whole_and_applies_lexicon(words: list[str]) -> None:
     lexicon = {"Fei-Fei Li": "Fay-Fay Lee", "Li": "Lee"}
     # A reference substitution: whole words, longest first ("Fei-Fei" + "Li" fuse).
