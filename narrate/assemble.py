@@ -1,12 +1,17 @@
-"""Stitch synthesised sentences into chapter audio: trim, pause, loudness, true-peak limit.
+"""From engine output to chapter audio: trim, master each sentence, stitch with pauses.
 
-The only module that imports pydub. Loudness is set per chapter, so an edit in one chapter never
-changes the gain (and so the encoded audio) of another: that is what lets a rebuild reuse the
-encoded chunks of unchanged chapters.
+Every sentence is mastered on its own (loudness to the target, true peak under the ceiling), so
+its finished audio depends on nothing else in the article: it is cached, and an edit re-masters
+only the new sentences. Chapters are then plain concatenations of finished sentences and exact
+silences, which is what lets a rebuild reuse the encoded chunks of unchanged chapters.
+
+The signal processing is plain numpy (no scipy: importing it costs more than mastering an
+edited paragraph). The only pydub importer in narrate.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -21,96 +26,78 @@ with warnings.catch_warnings():
     # pydub warns at import when no ffmpeg is on PATH; we never ask it to decode or encode.
     warnings.simplefilter("ignore", RuntimeWarning)
     from pydub import AudioSegment
-    from pydub.silence import detect_leading_silence
 
 SAMPLE_RATE = 22_050
-"""Every chapter is assembled at this rate (espeak-ng and piper both produce it)."""
+"""Every sentence is mastered and every chapter assembled at this rate."""
 SILENCE_DBFS = -50.0
-"""Below this an engine's leading/trailing output counts as silence and is trimmed."""
-_TRIM_CHUNK_MS = 5
-_LIMITER_OVERSAMPLE = 4
-_LIMITER_HOLD_S = 0.020
+"""Below this (RMS over 5 ms) an engine's leading and trailing output is trimmed."""
 ENCODER_LOUDNESS_LOSS_DB = 0.4
 """How much quieter limited speech measures after LAME encoding (-q 3, 64 kb/s, 22.05 kHz).
 
-Measured with ffmpeg's ebur128 on mastered espeak-ng chapters: -16.0 LUFS in the PCM became
--16.4 to -16.5 in the MP3 (unlimited speech loses only 0.03). Mastering aims this much higher so
-the published MP3 lands on the target; tests/test_e2e.py measures the MP3 itself.
+Measured with ffmpeg's ebur128 on mastered espeak-ng speech: -16.0 LUFS in the PCM became -16.4
+to -16.5 in the MP3 (unlimited speech loses only 0.03). Mastering aims this much higher so the
+published MP3 lands on the target; tests/test_e2e.py measures the MP3 itself.
 """
+LIMITER_MARGIN_DB = 1.5
+"""Limit this far below the true-peak ceiling: MP3 encoding adds overshoot."""
+
+_TRIM_WINDOW = SAMPLE_RATE // 200  # 5 ms
+_EDGE_S = 0.010  # keep this much of the engine's fade on each side of the speech
+_OVERSAMPLE = 4
+"""True peak is estimated at 4x, as BS.1770-4 does (2x was tried: the MP3 then peaked at -0.9)."""
 _BLOCK = 32
 """Limiter envelope resolution in samples (1.45 ms; its ramps last ~20 ms)."""
-_MASTER_ROUNDS = 6
-_LIMITER_MARGIN_DB = 1.0
-"""Limit this far below the true-peak ceiling: MP3 encoding adds overshoot."""
+_HOLD_BLOCKS = int(0.020 * SAMPLE_RATE / _BLOCK) | 1
+_ROUNDS = 8
 
 Float = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Placement:
-    """Where one segment's speech sits in a chapter's PCM, in samples."""
+    """Where one sentence's speech sits in a chapter's PCM, in samples."""
 
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class ChapterAudio:
-    """A finished chapter: 16-bit mono PCM at SAMPLE_RATE plus where each sentence is."""
-
-    pcm: bytes
-    placements: tuple[Placement, ...]
-    gain_db: float
-    """Gain applied to reach the loudness target (before limiting)."""
+# Trimming -------------------------------------------------------------------------------------
 
 
-def to_segment(audio: Audio) -> AudioSegment:
-    """Return the engine's audio as a pydub segment at SAMPLE_RATE."""
-    seg = AudioSegment(data=audio.pcm, sample_width=2, frame_rate=audio.sample_rate, channels=1)
+def to_float(audio: Audio) -> Float:
+    """Return the audio as float samples in [-1, 1] at SAMPLE_RATE."""
     if audio.sample_rate != SAMPLE_RATE:
-        seg = seg.set_frame_rate(SAMPLE_RATE)
-    return seg
+        seg = AudioSegment(data=audio.pcm, sample_width=2, frame_rate=audio.sample_rate,
+                           channels=1).set_frame_rate(SAMPLE_RATE)
+        pcm = seg.raw_data
+    else:
+        pcm = audio.pcm
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
 
 
-def trim(seg: AudioSegment) -> AudioSegment:
+def trim(x: Float) -> Float:
     """Return the speech with the engine's own leading and trailing silence removed."""
-    lead = detect_leading_silence(seg, silence_threshold=SILENCE_DBFS, chunk_size=_TRIM_CHUNK_MS)
-    tail = detect_leading_silence(
-        seg.reverse(), silence_threshold=SILENCE_DBFS, chunk_size=_TRIM_CHUNK_MS
-    )
-    end = len(seg) - tail
-    if end <= lead:  # all silence: keep it whole rather than drop a segment
-        return seg
-    return seg[lead:end]
+    n = len(x) // _TRIM_WINDOW
+    if n == 0:
+        return x
+    rms = np.sqrt(np.mean(np.square(x[: n * _TRIM_WINDOW]).reshape(n, _TRIM_WINDOW), axis=1))
+    loud = np.nonzero(rms > 10 ** (SILENCE_DBFS / 20))[0]
+    if not len(loud):
+        return x  # all silence: keep it whole rather than drop a sentence
+    edge = int(_EDGE_S * SAMPLE_RATE)
+    start = max(0, int(loud[0]) * _TRIM_WINDOW - edge)
+    end = min(len(x), (int(loud[-1]) + 1) * _TRIM_WINDOW + edge)
+    return x[start:end]
 
 
-def _silence(seconds: float) -> bytes:
-    return b"\0\0" * max(0, round(seconds * SAMPLE_RATE))
+# Loudness (ITU-R BS.1770-4) -------------------------------------------------------------------
 
 
-def stitch(
-    speech: Sequence[Audio], pauses: Sequence[float], lead: float
-) -> tuple[AudioSegment, tuple[Placement, ...]]:
-    """Join trimmed speech with ``lead`` seconds before and ``pauses[i]`` after segment i."""
-    parts = [_silence(lead)]
-    placements = []
-    pos = len(parts[0]) // 2
-    for audio, pause in zip(speech, pauses, strict=True):
-        raw = trim(to_segment(audio)).raw_data
-        placements.append(Placement(pos, pos + len(raw) // 2))
-        parts.append(raw)
-        parts.append(_silence(pause))
-        pos += (len(raw) + len(parts[-1])) // 2
-    # Join raw frames once: `+` in a loop copies everything each time (quadratic).
-    joined = AudioSegment(data=b"".join(parts), sample_width=2, frame_rate=SAMPLE_RATE, channels=1)
-    return joined, tuple(placements)
-
-
-def _k_weighting() -> tuple[Float, Float, Float, Float]:
-    """Return the BS.1770 K-weighting biquads (shelf b, a; high-pass b, a) for SAMPLE_RATE.
+def _biquads() -> list[tuple[tuple[float, float, float], tuple[float, float, float]]]:
+    """Return the K-weighting biquads (shelf, high-pass) as (b, a) for SAMPLE_RATE.
 
     The analogue prototypes of libebur128 (which ffmpeg's ebur128 filter shares), discretised
-    for any rate, so our measurement agrees with the ffmpeg measurement of the final MP3.
+    for any rate, so this measurement agrees with ffmpeg's measurement of the final MP3.
     """
     fs = SAMPLE_RATE
     k = math.tan(math.pi * 1681.974450955533 / fs)
@@ -118,34 +105,65 @@ def _k_weighting() -> tuple[Float, Float, Float, Float]:
     vh = 10 ** (3.999843853973347 / 20)
     vb = vh**0.4996667741545416
     a0 = 1 + k / q + k * k
-    shelf_b = np.array(
-        [(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0]
-    )
-    shelf_a = np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
+    shelf = ((vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0)
+    shelf_a = (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
     k = math.tan(math.pi * 38.13547087602444 / fs)
     q = 0.5003270373238773
     a0 = 1 + k / q + k * k
-    hp_b = np.array([1.0, -2.0, 1.0])
-    hp_a = np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
-    return shelf_b, shelf_a, hp_b, hp_a
+    hp = (1.0, -2.0, 1.0)
+    hp_a = (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
+    return [(shelf, shelf_a), (hp, hp_a)]
+
+
+@functools.lru_cache(maxsize=1)
+def _k_impulse() -> Float:
+    """Return the K-weighting chain's impulse response, long enough to have died away."""
+    n = 1 << 13  # 0.37 s: the 38 Hz high-pass has decayed below 1e-6 by then
+    y = [0.0] * n
+    y[0] = 1.0
+    for (b0, b1, b2), (_, a1, a2) in _biquads():
+        x, y = y, [0.0] * n
+        x1 = x2 = y1 = y2 = 0.0
+        for i in range(n):
+            v = b0 * x[i] + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+            x2, x1, y2, y1 = x1, x[i], y1, v
+            y[i] = v
+    return np.asarray(y, dtype=np.float64)
+
+
+def _fft_size(n: int) -> int:
+    """Return the smallest 2^a * 3^b * 5^c >= n (fast for FFTs, up to 2x smaller than 2^k)."""
+    best = 1 << (n - 1).bit_length()
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            p = p35
+            while p < n:
+                p *= 2
+            best = min(best, p)
+            p35 *= 3
+        p5 *= 5
+    return best
 
 
 def _k_filter(x: Float) -> Float:
-    """Return x through the K-weighting filter."""
-    from scipy.signal import lfilter
+    """Return x through the K-weighting filter (FFT convolution with its impulse response)."""
+    h = _k_impulse()
+    size = _fft_size(len(x) + len(h) - 1)
+    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)
+    return np.asarray(y[: len(x)], dtype=np.float64)
 
-    sb, sa, hb, ha = _k_weighting()
-    return np.asarray(lfilter(hb, ha, lfilter(sb, sa, x)), dtype=np.float64)
 
-
-def _gated(k: Float) -> float:
-    """Return the gated integrated loudness of an already K-weighted signal."""
-    hop = SAMPLE_RATE // 10  # 100 ms: blocks of 400 ms overlap by 75 %
-    n = len(k) // hop
-    if n < 4:
+def _gated(powers: Float) -> float:
+    """Return the gated loudness from the mean square of consecutive 100 ms hops."""
+    n = len(powers)
+    if n == 0:
         return -math.inf
-    power = np.square(k[: n * hop]).reshape(n, hop).mean(axis=1)
-    blocks = (power[:-3] + power[1:-2] + power[2:-1] + power[3:]) / 4
+    if n < 4:  # shorter than one 400 ms block: measure what there is
+        blocks = np.array([powers.mean()])
+    else:
+        blocks = (powers[:-3] + powers[1:-2] + powers[2:-1] + powers[3:]) / 4
     with np.errstate(divide="ignore"):
         level = -0.691 + 10 * np.log10(blocks)
     gated = blocks[level > -70.0]
@@ -156,92 +174,111 @@ def _gated(k: Float) -> float:
     return -0.691 + 10 * math.log10(float(gated.mean()))
 
 
+_HOP = SAMPLE_RATE // 10  # 100 ms: 400 ms blocks overlapping by 75 %
+
+
+def _hop_powers(k: Float) -> Float:
+    n = max(1, len(k) // _HOP) if len(k) >= _HOP else 0
+    if n == 0:
+        return np.array([float(np.mean(np.square(k)))]) if len(k) else np.zeros(0)
+    return np.asarray(np.square(k[: n * _HOP]).reshape(n, _HOP).mean(axis=1))
+
+
 def loudness_lufs(x: Float) -> float:
-    """Return the integrated loudness (ITU-R BS.1770-4, gated) of float samples in [-1, 1].
-
-    Vectorised (pyloudnorm loops over blocks in Python, too slow for the gain search below).
-    """
-    return _gated(_k_filter(x))
+    """Return the integrated loudness (ITU-R BS.1770-4, gated) of float samples in [-1, 1]."""
+    return _gated(_hop_powers(_k_filter(x)))
 
 
-def _peaks(x: Float) -> Float:
-    """Return the true-peak magnitude of each block of _BLOCK samples (4x oversampled).
+# True peak and limiting ----------------------------------------------------------------------
 
-    A 48-tap interpolator (12 taps a phase) as BS.1770-4 Annex 2 suggests for true peak.
-    """
-    from scipy.signal import firwin, upfirdn
 
-    up = _LIMITER_OVERSAMPLE
-    taps = firwin(12 * up, 1.0 / up) * up
-    over = np.abs(upfirdn(taps, x, up=up))
-    delay = (len(taps) - 1) // 2
-    over = over[delay : delay + len(x) * up]
-    n = -(-len(x) // _BLOCK)
-    pad = n * _BLOCK * up - len(over)
-    if pad:
-        over = np.concatenate([over, np.zeros(pad)])
-    return np.asarray(over.reshape(n, _BLOCK * up).max(axis=1), dtype=np.float64)
+@functools.lru_cache(maxsize=1)
+def _interpolator() -> Float:
+    """Return an interpolation filter with 12 taps a phase (as BS.1770-4 Annex 2 uses)."""
+    taps = 12 * _OVERSAMPLE
+    t = (np.arange(taps) - (taps - 1) / 2) / _OVERSAMPLE
+    return np.asarray(np.sinc(t) * np.kaiser(taps, 5.0), dtype=np.float64)
+
+
+def _block_peaks(x: Float) -> Float:
+    """Return the true-peak magnitude (4x oversampled) of each block of _BLOCK samples."""
+    h = _interpolator()
+    n = len(x)
+    peak = np.abs(x)
+    for phase in range(1, _OVERSAMPLE):
+        taps = h[phase::_OVERSAMPLE]
+        y = np.convolve(x, taps)
+        delay = (len(taps) - 1) // 2
+        peak = np.maximum(peak, np.abs(y[delay : delay + n]))
+    blocks = -(-n // _BLOCK)
+    padded = np.zeros(blocks * _BLOCK)
+    padded[:n] = peak
+    return np.asarray(padded.reshape(blocks, _BLOCK).max(axis=1))
 
 
 def true_peak_db(x: Float) -> float:
     """Return the true peak (4x oversampled) in dBTP."""
-    peak = float(_peaks(x).max()) if len(x) else 0.0
+    peak = float(_block_peaks(x).max()) if len(x) else 0.0
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
-def _envelope(peaks: Float, ceiling: float, n: int) -> Float:
-    """Return a smooth per-sample gain envelope keeping block ``peaks`` under ``ceiling``.
+def _block_envelope(peaks: Float, ceiling: float) -> Float:
+    """Return a smooth per-block gain keeping block ``peaks`` under ``ceiling``.
 
-    Look-ahead limiting without recursion, on blocks of _BLOCK samples: the needed gain per
-    block goes through a minimum filter (hold) and a box filter of half its width, which keeps
-    the envelope at or below the needed gain everywhere while ramping over ~20 ms; it is then
-    held per block, as every block's value is already below its neighbours' needs.
+    Look-ahead limiting without recursion: the needed gain goes through a minimum filter (hold)
+    and a box filter of half its width, which keeps it at or below the need everywhere while
+    ramping over ~20 ms.
     """
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     if need.min() >= 1.0:
-        return np.ones(n)
-    hold = max(3, int(_LIMITER_HOLD_S * SAMPLE_RATE / _BLOCK) | 1)
-    env = minimum_filter1d(need, size=2 * hold + 1, mode="nearest")
-    env = np.minimum(uniform_filter1d(env, size=hold, mode="nearest"), need)
-    # Linear ramps between block centres: never above either block's value, and no steps.
+        return need
+    h = _HOLD_BLOCKS
+    padded = np.pad(need, h, mode="edge")
+    held = np.lib.stride_tricks.sliding_window_view(padded, 2 * h + 1).min(axis=1)
+    c = np.concatenate([[0.0], np.cumsum(np.pad(held, h // 2, mode="edge"))])
+    smooth = (c[h:] - c[:-h])[: len(need)] / h
+    return np.asarray(np.minimum(smooth, need))
+
+
+def _expand(env: Float, n: int) -> Float:
+    """Return a per-sample envelope: linear ramps between block centres (never above either)."""
     centres = np.arange(len(env)) * _BLOCK + _BLOCK / 2
-    return np.asarray(np.interp(np.arange(n), centres, env), dtype=np.float64)
-
-
-def limit(x: Float, ceiling_db: float) -> Float:
-    """Return x with its true peak held under ``ceiling_db`` by a smooth gain envelope."""
-    if not len(x):
-        return x
-    return np.asarray(x * _envelope(_peaks(x), 10 ** (ceiling_db / 20), len(x)))
+    return np.asarray(np.interp(np.arange(n), centres, env))
 
 
 def master(x: Float, target_lufs: float, ceiling_db: float) -> tuple[Float, float]:
     """Return x at ``target_lufs`` with its true peak under ``ceiling_db``, and the gain used.
 
     Limiting lowers loudness (espeak's peaks sit ~20 dB above its loudness), so the gain is
-    found by a secant search on loudness-after-limiting, which is smooth and increasing in it.
-    Peaks scale with the gain, so they are computed once; the limiter's envelope ramps over
-    tens of ms, so K-weighting commutes with it closely enough to filter only once.
+    found by a secant search on loudness-after-limiting. Peaks scale with the gain and the
+    envelope is smooth at block scale, so each round works on block energies only.
     """
     if not len(x) or not np.any(x):
         return x, 0.0
     k = _k_filter(x)
-    base = _gated(k)
+    base = _gated(_hop_powers(k))
     if not math.isfinite(base):
         return x, 0.0
-    peaks = _peaks(x)
-    ceiling = 10 ** ((ceiling_db - _LIMITER_MARGIN_DB) / 20)
+    peaks = _block_peaks(x)
+    blocks = len(peaks)
+    energy = np.zeros(blocks * _BLOCK)
+    energy[: len(k)] = np.square(k)
+    block_energy = energy.reshape(blocks, _BLOCK).sum(axis=1)
+    per_hop = _HOP // _BLOCK  # hops of 68 blocks (98.7 ms): close enough to 100 ms for a search
+    ceiling = 10 ** ((ceiling_db - LIMITER_MARGIN_DB) / 20)
 
     def loud(gain_db: float) -> float:
         g = 10 ** (gain_db / 20)
-        return _gated(k * (g * _envelope(peaks * g, ceiling, len(x))))
+        e = block_energy * np.square(g * _block_envelope(peaks * g, ceiling))
+        m = len(e) // per_hop
+        if m == 0:
+            return _gated(np.array([e.sum() / len(x)]))
+        return _gated(e[: m * per_hop].reshape(m, per_hop).sum(axis=1) / (per_hop * _BLOCK))
 
-    g0, l0 = target_lufs - base, 0.0
+    g0 = target_lufs - base
     l0 = loud(g0)
     g1 = g0 + (target_lufs - l0)
-    for _ in range(_MASTER_ROUNDS):
+    for _ in range(_ROUNDS):
         if abs(target_lufs - l0) <= 0.02:
             break
         l1 = loud(g1)
@@ -249,19 +286,42 @@ def master(x: Float, target_lufs: float, ceiling_db: float) -> tuple[Float, floa
         g0, l0 = g1, l1
         g1 = g1 + min(max(step, -6.0), 12.0)  # keep a wild step from overshooting
     g = 10 ** (g0 / 20)
-    return x * g * _envelope(peaks * g, ceiling, len(x)), g0
+    return x * g * _expand(_block_envelope(peaks * g, ceiling), len(x)), g0
 
 
-def build_chapter(
-    speech: Sequence[Audio],
-    pauses: Sequence[float],
-    lead: float,
-    target_lufs: float,
-    ceiling_db: float,
-) -> ChapterAudio:
-    """Return one chapter's finished PCM: stitched, at the loudness target, peak-limited."""
-    joined, placements = stitch(speech, pauses, lead)
-    x = np.frombuffer(joined.raw_data, dtype="<i2").astype(np.float64) / 32768.0
-    y, gain = master(x, target_lufs + ENCODER_LOUDNESS_LOSS_DB, ceiling_db)
+def finish(audio: Audio, target_lufs: float, ceiling_db: float) -> Audio:
+    """Return one sentence trimmed and mastered, as 16-bit PCM at SAMPLE_RATE."""
+    y, _ = master(trim(to_float(audio)), target_lufs + ENCODER_LOUDNESS_LOSS_DB, ceiling_db)
     pcm = np.clip(np.round(y * 32768.0), -32768, 32767).astype("<i2").tobytes()
-    return ChapterAudio(pcm=pcm, placements=placements, gain_db=gain)
+    return Audio(pcm=pcm, sample_rate=SAMPLE_RATE)
+
+
+# Stitching ------------------------------------------------------------------------------------
+
+
+def _silence(seconds: float) -> bytes:
+    return b"\0\0" * max(0, round(seconds * SAMPLE_RATE))
+
+
+def stitch(
+    sentences: Sequence[Audio], pauses: Sequence[float], lead: float
+) -> tuple[bytes, tuple[Placement, ...]]:
+    """Join finished sentences with ``lead`` seconds before and ``pauses[i]`` after sentence i.
+
+    Returns 16-bit PCM and where each sentence sits in it.
+    """
+    parts = [AudioSegment(data=_silence(lead), sample_width=2, frame_rate=SAMPLE_RATE, channels=1)]
+    placements = []
+    pos = len(parts[0].raw_data) // 2
+    for audio, pause in zip(sentences, pauses, strict=True):
+        if audio.sample_rate != SAMPLE_RATE:
+            raise ValueError("stitch takes finished sentences (see finish())")
+        speech = AudioSegment(data=audio.pcm, sample_width=2, frame_rate=SAMPLE_RATE, channels=1)
+        gap = AudioSegment(data=_silence(pause), sample_width=2, frame_rate=SAMPLE_RATE,
+                           channels=1)
+        placements.append(Placement(pos, pos + audio.frames))
+        parts += [speech, gap]
+        pos += audio.frames + len(gap.raw_data) // 2
+    # Join raw frames once: `+` in a loop copies everything each time (quadratic).
+    joined = parts[0]._spawn(b"".join(p.raw_data for p in parts))
+    return bytes(joined.raw_data), tuple(placements)

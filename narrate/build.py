@@ -25,8 +25,11 @@ from narrate.cache import Cache, ChunkEntry, digest
 from narrate.chapters import Chapter, Cue, chapters_json, chapters_vtt, transcript_vtt
 from narrate.config import Settings
 from narrate.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, encode, encoder_version
+from narrate.errors import OutputError, SynthesisError
 from narrate.script import Script, Segment, build_script
 
+MASTERING_VERSION = 3
+"""Bump when trimming or mastering changes (invalidates cached finished sentences)."""
 CHAPTER_LEAD = 0.15
 """Seconds of a chapter's own silence before its heading is spoken.
 
@@ -123,16 +126,15 @@ def plan(
     s = apply_cli_overrides(s, voice_overrides or {})
     script = build_script(dataclasses.replace(article, settings={}), s)
     tokens = tokens or Backends()
+    loud = s.loudness
     chunks = []
     n_chapters = len(script.chapters)
     for ci, ch in enumerate(script.chapters):
+        # A sentence's key covers what is said, how it sounds and how it is mastered: the
+        # cache holds finished sentences.
         keys = tuple(
-            digest(
-                "seg",
-                FORMAT_VERSION,
-                tokens.get(seg.voice.backend).cache_token(seg.voice),
-                seg.spoken,
-            )
+            digest("seg", FORMAT_VERSION, tokens.get(seg.voice.backend).cache_token(seg.voice),
+                   seg.spoken, MASTERING_VERSION, loud.integrated_lufs, loud.true_peak_db)
             for seg in ch.segments
         )
         pauses = [seg.pause_after for seg in ch.segments]
@@ -140,18 +142,8 @@ def plan(
             # The next chunk brings its own lead and the encoder's shift: keep the gap exact.
             pauses[-1] = max(MIN_TAIL, pauses[-1] - CHAPTER_LEAD - ENCODER_DELAY / SAMPLE_RATE)
         lead = script.lead_in if ci == 0 else CHAPTER_LEAD
-        key = digest(
-            "chunk",
-            FORMAT_VERSION,
-            encoder_version(),
-            s.bitrate,
-            SAMPLE_RATE,
-            s.loudness.integrated_lufs,
-            s.loudness.true_peak_db,
-            lead,
-            keys,
-            pauses,
-        )
+        key = digest("chunk", FORMAT_VERSION, encoder_version(), s.bitrate, SAMPLE_RATE, lead,
+                     keys, pauses)
         chunks.append(ChunkPlan(key, ci, ch.segments, keys, tuple(pauses), lead))
     input_hash = digest(
         "outputs",
@@ -200,66 +192,101 @@ def _label(slug: str, script: Script, seg: Segment) -> str:
     return f"{slug}, chapter {title!r}{line} ({text!r})"
 
 
-def _synthesise(
-    p: Plan, cache: Cache, needed: Sequence[int], force: bool, jobs: int | None, log: Log
-) -> int:
-    """Synthesise the missing sentences of chunks ``needed``; return how many were made."""
-    from narrate.workers import Job, WorkerPool
+def _jobs(p: Plan, cache: Cache, needed: Sequence[int], force: bool) -> dict[str, list[Any]]:
+    """Return the sentences of chunks ``needed`` that must be synthesised, by backend."""
+    from narrate.workers import Job
 
     todo: dict[str, list[Job]] = {}
     seen: set[str] = set()
     for ci in needed:
         chunk = p.chunks[ci]
-        for seg, key in zip(chunk.segments, chunk.segment_keys, strict=False):
+        for seg, key in zip(chunk.segments, chunk.segment_keys, strict=True):
             if key in seen or (not force and cache.has_audio(key)):
                 continue
             seen.add(key)
-            job = Job(
-                key=key,
-                text=seg.spoken,
-                voice=seg.voice,
-                label=_label(p.article.slug, p.script, seg),
-            )
+            job = Job(key=key, text=seg.spoken, voice=seg.voice,
+                      label=_label(p.article.slug, p.script, seg))
             todo.setdefault(seg.voice.backend, []).append(job)
-    made = 0
-    for name, batch in todo.items():
-        procs = max(1, min(jobs or (os.cpu_count() or 1), len(batch)))
-        log(
-            f"{p.article.slug}: synthesising {len(batch)} sentences with {name} "
-            f"({procs} worker{'s' if procs > 1 else ''})"
-        )
-        with WorkerPool(backends.factory(name), processes=procs) as pool:
-            for job, audio in pool.run(batch):
-                cache.put_audio(job.key, audio)
-                made += 1
-    return made
+    return todo
+
+
+def _finish(p: Plan, cache: Cache, key: str, audio: Audio) -> str:
+    """Master one synthesised sentence and store it; return its key."""
+    from narrate.assemble import finish
+
+    loud = p.settings.loudness
+    cache.put_audio(key, finish(audio, loud.integrated_lufs, loud.true_peak_db))
+    return key
 
 
 def _make_chunk(p: Plan, cache: Cache, ci: int) -> ChunkEntry:
-    """Assemble, master and encode one chapter, and store it in the cache."""
-    from narrate.assemble import build_chapter
+    """Stitch one chapter from its finished sentences, encode it, and store it in the cache."""
+    from narrate.assemble import stitch
 
     chunk = p.chunks[ci]
     speech: list[Audio] = []
-    for key, seg in zip(chunk.segment_keys, chunk.segments, strict=False):
+    for key, seg in zip(chunk.segment_keys, chunk.segments, strict=True):
         audio = cache.get_audio(key)
-        if audio is None:  # removed or damaged since synthesis: a bug or a concurrent prune
-            from narrate.errors import SynthesisError
-
-            raise SynthesisError(
-                "synthesised audio vanished from the cache; run again",
-                segment=_label(p.article.slug, p.script, seg),
-            )
+        if audio is None:  # removed or damaged since it was made (e.g. a concurrent prune)
+            raise SynthesisError("its audio vanished from the cache; run again",
+                                 segment=_label(p.article.slug, p.script, seg))
         speech.append(audio)
-    loud = p.settings.loudness
-    done = build_chapter(speech, chunk.pauses, chunk.lead, loud.integrated_lufs, loud.true_peak_db)
-    mp3 = encode(done.pcm, SAMPLE_RATE, p.settings.bitrate)
-    meta = {
-        "placements": [[x.start, x.end] for x in done.placements],
-        "pcm_samples": len(done.pcm) // 2,
-        "gain_db": round(done.gain_db, 3),
-    }
+    pcm, placements = stitch(speech, chunk.pauses, chunk.lead)
+    mp3 = encode(pcm, SAMPLE_RATE, p.settings.bitrate)
+    meta = {"placements": [[x.start, x.end] for x in placements], "pcm_samples": len(pcm) // 2}
     return cache.put_chunk(chunk.key, mp3, meta)
+
+
+def _render(
+    p: Plan, cache: Cache, needed: Sequence[int], force: bool, jobs: int | None, log: Log
+) -> tuple[int, dict[int, ChunkEntry]]:
+    """Synthesise, master, stitch and encode the chapters ``needed``; return (made, chunks).
+
+    One pipeline: sentences are mastered as they arrive from the engine's worker processes, and
+    each chapter is encoded as soon as its last sentence is ready, so encoding overlaps
+    synthesis. Threads suffice here: numpy and LAME release the GIL.
+    """
+    from concurrent.futures import Future, wait
+
+    from narrate.workers import WorkerPool
+
+    todo = _jobs(p, cache, needed, force)
+    to_make = {j.key for batch in todo.values() for j in batch}
+    missing = {ci: set(p.chunks[ci].segment_keys) & to_make for ci in needed}
+    waiting: dict[str, list[int]] = {}
+    for ci, keys in missing.items():
+        for k in keys:
+            waiting.setdefault(k, []).append(ci)
+    cores = os.cpu_count() or 1
+    made = 0
+    chunks: dict[int, Future[ChunkEntry]] = {}
+    with ThreadPoolExecutor(max_workers=cores) as ex:
+
+        def ready(key: str) -> None:
+            for ci in waiting.pop(key, []):
+                missing[ci].discard(key)
+                if not missing[ci]:
+                    chunks[ci] = ex.submit(_make_chunk, p, cache, ci)
+
+        for ci in needed:
+            if not missing[ci]:
+                chunks[ci] = ex.submit(_make_chunk, p, cache, ci)
+        for name, batch in todo.items():
+            procs = max(1, min(jobs or cores, len(batch)))
+            log(f"{p.article.slug}: synthesising {len(batch)} of {len(p.script.segments)} "
+                f"sentences with {name} ({procs} worker{'s' if procs > 1 else ''})")
+            finishing: set[Future[str]] = set()
+            with WorkerPool(backends.factory(name), processes=procs) as pool:
+                for job, audio in pool.run(batch):
+                    finishing.add(ex.submit(_finish, p, cache, job.key, audio))
+                    made += 1
+                    done, finishing = wait(finishing, timeout=0)
+                    for f in done:
+                        ready(f.result())
+            for f in wait(finishing).done:
+                ready(f.result())
+        log(f"{p.article.slug}: encoding {len(needed)} of {len(p.chunks)} chapters")
+        return made, {ci: f.result() for ci, f in chunks.items()}
 
 
 def _timeline(p: Plan, entries: Sequence[ChunkEntry]) -> tuple[list[Chapter], list[Cue], int]:
@@ -300,11 +327,14 @@ def build(
     t0 = time.perf_counter()
     slug = p.article.slug
     total = len(p.script.segments)
-    with pub.article_lock(audio_dir, slug):
+    with pub.article_lock(audio_dir, slug, log=log):
         pub.remove_stale_temps(audio_dir, slug)
         state, _ = freshness(p, audio_dir)
         if state == "fresh" and not force:
             record = pub.read_record(audio_dir, slug) or {}
+            # A run stopped (kill -9, full disk) after publishing but before the manifest was
+            # updated left it behind; this is a no-op, touching no file, when it is current.
+            _update_manifest(p, audio_dir, float(record.get("duration", 0.0)), len(p.chunks))
             return BuildResult(
                 slug,
                 "up to date",
@@ -321,27 +351,28 @@ def build(
             None if force else cache.get_chunk(c.key) for c in p.chunks
         ]
         needed = [i for i, e in enumerate(entries) if e is None]
-        made = _synthesise(p, cache, needed, force, jobs, log) if needed else 0
+        made = 0
         if needed:
-            log(f"{slug}: assembling and encoding {len(needed)} of {len(p.chunks)} chapters")
-            with ThreadPoolExecutor(max_workers=min(len(needed), os.cpu_count() or 1)) as ex:
-                for ci, entry in zip(
-                    needed, ex.map(lambda i: _make_chunk(p, cache, i), needed), strict=False
-                ):
-                    entries[ci] = entry
+            made, fresh = _render(p, cache, needed, force, jobs, log)
+            for ci, entry in fresh.items():
+                entries[ci] = entry
         done = [e for e in entries if e is not None]
         chapters, cues, samples = _timeline(p, done)
         duration = samples / SAMPLE_RATE
 
         pub._ensure_dir(audio_dir)
-        mp3_tmp = pub._write_temp(
-            pub.output_path(audio_dir, slug, pub.MP3), b"".join(e.mp3 for e in done)
-        )
+        mp3_tmp: Path | None = None
         try:
+            mp3_tmp = pub._write_temp(
+                pub.output_path(audio_dir, slug, pub.MP3), b"".join(e.mp3 for e in done)
+            )
             tags = _tags(p.article, p.settings)
             write_id3(mp3_tmp, chapters=chapters, **tags)
-        except BaseException:
-            mp3_tmp.unlink(missing_ok=True)
+        except BaseException as exc:
+            if mp3_tmp is not None:
+                mp3_tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # a full disk: the MP3 is written beside its target
+                raise OutputError.writing(exc, f"the audio folder {audio_dir}") from exc
             raise
         record = {
             "format": FORMAT_VERSION,
@@ -358,20 +389,7 @@ def build(
             pub.TRANSCRIPT_VTT: transcript_vtt(cues).encode("utf-8"),
         }
         written = pub.publish(audio_dir, slug, files, record)
-        mp3_path = pub.output_path(audio_dir, slug, pub.MP3)
-        pub.update_manifest(
-            audio_dir,
-            slug,
-            {
-                "slug": slug,
-                "title": p.article.title,
-                "duration": round(duration, 3),
-                "bytes": mp3_path.stat().st_size,
-                "sha256": pub.sha256_file(mp3_path),
-                "chapters": len(chapters),
-                "files": {s.lstrip(".").replace(".", "_"): f"{slug}{s}" for s in pub.OUTPUTS},
-            },
-        )
+        _update_manifest(p, audio_dir, duration, len(chapters))
         return BuildResult(
             slug,
             "built",
@@ -384,3 +402,22 @@ def build(
             time.perf_counter() - t0,
             [str(w) for w in written if w.suffix != ".json" or not w.name.endswith(pub.RECORD)],
         )
+
+
+def _update_manifest(p: Plan, audio_dir: Path, duration: float, chapters: int) -> None:
+    """Set the article's entry in ``manifest.json`` from its published MP3."""
+    slug = p.article.slug
+    mp3_path = pub.output_path(audio_dir, slug, pub.MP3)
+    pub.update_manifest(
+        audio_dir,
+        slug,
+        {
+            "slug": slug,
+            "title": p.article.title,
+            "duration": round(duration, 3),
+            "bytes": mp3_path.stat().st_size,
+            "sha256": pub.sha256_file(mp3_path),
+            "chapters": chapters,
+            "files": {s.lstrip(".").replace(".", "_"): f"{slug}{s}" for s in pub.OUTPUTS},
+        },
+    )
