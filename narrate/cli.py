@@ -278,11 +278,217 @@ def doctor(
 
 # --- status, check, clean, cache (issue 3) ---
 
+
+def _states(
+    content_dir: Path | None, audio_dir: Path | None, config: Path | None
+) -> list[Any]:
+    from narrate.site import status as site_status
+
+    proj = _guard(lambda: Project(content_dir, audio_dir, config))
+    return _guard(lambda: site_status(proj.settings))
+
+
+def _print_states(states: list[Any], json_out: bool) -> None:
+    if json_out:
+        typer.echo(json.dumps([s.as_dict() for s in states], indent=2))
+        return
+    width = max((len(s.slug) for s in states), default=4)
+    for s in states:
+        typer.echo(f"{s.slug:<{width}}  {s.state:<10}  {s.reason}")
+    if not states:
+        typer.echo("no articles")
+
+
+@app.command()
+def status(
+    json_out: JsonOpt = False,
+    content_dir: ContentDir = None,
+    audio_dir: AudioDir = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List every article as fresh, stale, missing, mismatched or orphaned, with the reason."""
+    _print_states(_states(content_dir, audio_dir, config), json_out)
+
+
+@app.command()
+def check(
+    json_out: JsonOpt = False,
+    content_dir: ContentDir = None,
+    audio_dir: AudioDir = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Exit 0 if every article's outputs are fresh, 3 if any are stale or missing."""
+    states = _states(content_dir, audio_dir, config)
+    bad = [s for s in states if s.state != "fresh"]
+    if bad or json_out:
+        _print_states(bad if not json_out else states, json_out)
+    if any(s.state == "invalid" for s in bad):
+        raise typer.Exit(EXIT_ERROR)
+    if bad:
+        if not json_out:
+            _err(f"{len(bad)} of {len(states)} articles need `narrate build --all` "
+                 "(or `narrate clean` for orphaned outputs)")
+        raise typer.Exit(EXIT_STALE)
+    if not json_out:
+        n = len(states)
+        typer.echo(f"{n} article{'s are' if n != 1 else ' is'} up to date")
+
+
+@app.command()
+def clean(
+    content_dir: ContentDir = None,
+    audio_dir: AudioDir = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Remove outputs whose article no longer exists."""
+    from narrate.site import clean as site_clean
+
+    proj = _guard(lambda: Project(content_dir, audio_dir, config))
+    removed = _guard(lambda: site_clean(proj.settings))
+    for path in removed:
+        typer.echo(f"removed {path}")
+    typer.echo(f"removed {len(removed)} files")
+
+
+@cache_app.command("prune")
+def cache_prune(
+    content_dir: ContentDir = None,
+    config: ConfigOpt = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Delete cached sentences and chapters that no current article uses."""
+    from narrate.cache import Cache
+    from narrate.site import prune
+
+    proj = _guard(lambda: Project(content_dir, None, config, cache_dir))
+    files, freed = _guard(lambda: prune(proj.settings, Cache(proj.settings.cache_dir)))
+    typer.echo(f"pruned {files} cache files, freed {freed / 1e6:.1f} MB "
+               f"({proj.settings.cache_dir})")
+
 # --- embed and preview (issue 4) ---
+
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="URL the audio folder is served under (empty: the files sit beside the page).",
+        show_default=False,
+    ),
+]
+
+
+def _narration(proj: Project, slug: str) -> Any:
+    """Return the built article's narration (fails if `narrate SLUG` has not run)."""
+    from narrate.web import load_narration, paragraph_gap
+
+    proj.slugs([slug], False)
+    article = proj.load(slug)
+    return load_narration(article, proj.audio_dir, paragraph_gap(proj.settings, article))
+
+
+@app.command()
+def embed(
+    slug: Annotated[str, typer.Argument(help="Article slug (built with `narrate SLUG`).")],
+    base_url: BaseUrlOpt = None,
+    content_dir: ContentDir = None,
+    audio_dir: AudioDir = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Print the article page's HTML fragment: player, chapter list and live transcript.
+
+    --base-url defaults to site.base_url in the config.
+    """
+    from narrate.web import embed_fragment
+
+    proj = _guard(lambda: Project(content_dir, audio_dir, config))
+    narration = _guard(lambda: _narration(proj, slug))
+    url = proj.settings.base_url if base_url is None else base_url
+    typer.echo(embed_fragment(narration, url), nl=False)
+
+
+@app.command()
+def preview(
+    slug: Annotated[str, typer.Argument(help="Article slug (built with `narrate SLUG`).")],
+    serve_: Annotated[
+        bool, typer.Option("--serve", help="Serve the audio folder on 127.0.0.1 and print the URL.")
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port for --serve (0: any free one).")
+    ] = 8000,
+    base_url: BaseUrlOpt = None,
+    content_dir: ContentDir = None,
+    audio_dir: AudioDir = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write audio/SLUG.html, a standalone page with the player, to show or check.
+
+    The page sits beside the audio, so --base-url defaults to empty (relative links).
+    """
+    from narrate.web import serve, server_url, write_preview
+
+    proj = _guard(lambda: Project(content_dir, audio_dir, config))
+    narration = _guard(lambda: _narration(proj, slug))
+    page = _guard(lambda: write_preview(narration, proj.audio_dir, base_url or ""))
+    where = page
+    try:
+        where = page.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    typer.echo(f"wrote {where}", err=serve_)
+    if serve_:
+
+        def ready(server: Any) -> None:
+            typer.echo(f"serving {proj.audio_dir} (Ctrl-C to stop)", err=True)
+            typer.echo(server_url(server, page.name))
+
+        _guard(lambda: serve(proj.audio_dir, port, ready))
+
 
 # --- voices and say (issue 5) ---
 
 # --- import (issue 7) ---
+
+
+@app.command("import")
+def import_page(
+    page: Annotated[
+        str, typer.Argument(help="The page's flattened text: a file, or - for standard input.")
+    ],
+    slug: Annotated[str, typer.Option("--slug", help="Article slug: writes content/SLUG.yaml.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the article if it already exists.")
+    ] = False,
+    content_dir: ContentDir = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Import a page's text as content/SLUG.yaml and report what was recognised."""
+    from narrate.content import validate_slug
+    from narrate.importer import import_page as run_import
+    from narrate.importer import read_page
+
+    # COMMANDS is filled by main(); a CliRunner test calls the app directly.
+    _guard(lambda: validate_slug(slug, reserved=COMMANDS or _command_names()))
+    proj = _guard(lambda: Project(content_dir, None, config))
+    result = _guard(
+        lambda: run_import(
+            read_page(page),
+            slug,
+            proj.content_dir,
+            force=force,
+            source="standard input" if page == "-" else Path(page).name,
+        )
+    )
+    where = result.path
+    try:
+        where = where.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    a = result.article
+    facts = ", ".join(x for x in (a.era, a.event, a.year, ", ".join(a.people)) if x)
+    typer.echo(f"narrate: wrote {where}: {a.title}" + (f" ({facts})" if facts else ""), err=True)
+    for line in result.report.lines():
+        typer.echo(line, err=True)
+    typer.echo(f"next: `narrate script {slug}` to proof-read, `narrate {slug}` to build", err=True)
 
 
 COMMANDS: frozenset[str] = frozenset()  # filled below, once every command is registered
