@@ -131,9 +131,11 @@ def plan(
     n_chapters = len(script.chapters)
     for ci, ch in enumerate(script.chapters):
         # A sentence's key covers what is said, how it sounds and how it is mastered: the
-        # cache holds finished sentences.
+        # cache holds finished sentences. The backend's registry name is in it besides its
+        # token, so two backends never share audio even if their tokens happen to collide.
         keys = tuple(
-            digest("seg", FORMAT_VERSION, tokens.get(seg.voice.backend).cache_token(seg.voice),
+            digest("seg", FORMAT_VERSION, seg.voice.backend,
+                   tokens.get(seg.voice.backend).cache_token(seg.voice),
                    seg.spoken, MASTERING_VERSION, loud.integrated_lufs, loud.true_peak_db)
             for seg in ch.segments
         )

@@ -20,6 +20,7 @@ from typing import Any
 
 from narrate.backends.base import Audio
 from narrate.encode import count_frames
+from narrate.errors import OutputError
 
 
 def digest(*parts: Any) -> str:
@@ -60,6 +61,13 @@ class Cache:
     def _path(self, kind: str, key: str, ext: str) -> Path:
         return self.root / kind / key[:2] / f"{key}{ext}"
 
+    def _store(self, path: Path, data: bytes) -> None:
+        try:
+            atomic_write(path, data)
+        except OSError as exc:
+            # A full disk often strikes here first, long before any output is written.
+            raise OutputError.writing(exc, f"the cache {self.root}") from exc
+
     # Sentences -------------------------------------------------------------------------------
 
     def get_audio(self, key: str) -> Audio | None:
@@ -91,11 +99,28 @@ class Cache:
             w.setsampwidth(2)
             w.setframerate(audio.sample_rate)
             w.writeframes(audio.pcm)
-        atomic_write(self._path("seg", key, ".wav"), buf.getvalue())
+        self._store(self._path("seg", key, ".wav"), buf.getvalue())
 
     def has_audio(self, key: str) -> bool:
-        """Return whether an entry exists for ``key`` (not validated)."""
-        return self._path("seg", key, ".wav").exists()
+        """Return whether a sound entry exists for ``key`` (header and size checked, not data).
+
+        A truncated or empty entry is deleted here, so it is synthesised again rather than
+        found missing later, when its chapter is stitched.
+        """
+        path = self._path("seg", key, ".wav")
+        try:
+            with wave.open(str(path), "rb") as w:
+                frames = w.getnframes()
+                ok = frames > 0 and w.getsampwidth() == 2 and w.getnchannels() == 1
+            # 44-byte canonical header plus the samples it announces.
+            ok = ok and path.stat().st_size >= 44 + frames * 2
+        except FileNotFoundError:
+            return False
+        except (wave.Error, EOFError, OSError):
+            ok = False
+        if not ok:
+            path.unlink(missing_ok=True)
+        return ok
 
     # Chunks ----------------------------------------------------------------------------------
 
@@ -119,8 +144,8 @@ class Cache:
     def put_chunk(self, key: str, mp3: bytes, meta: dict[str, Any]) -> ChunkEntry:
         """Store an encoded chunk (the frames first, its record last)."""
         meta = {**meta, "frames": count_frames(mp3), "sha256": _sha(mp3)}
-        atomic_write(self._path("chunk", key, ".mp3"), mp3)
-        atomic_write(self._path("chunk", key, ".json"), json.dumps(meta, sort_keys=True).encode())
+        self._store(self._path("chunk", key, ".mp3"), mp3)
+        self._store(self._path("chunk", key, ".json"), json.dumps(meta, sort_keys=True).encode())
         return ChunkEntry(mp3=mp3, meta=meta)
 
     # Maintenance -----------------------------------------------------------------------------

@@ -52,7 +52,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 
 
 def _err(message: str) -> None:
-    typer.echo(f"narrate: error: {message}", err=True)
+    # One line, always: a message may quote an editor's YAML key or text holding a line break.
+    line = "\\n".join(message.splitlines())
+    typer.echo(f"narrate: error: {line}", err=True)
 
 
 def _fail(exc: BaseException) -> NoReturn:
@@ -60,7 +62,9 @@ def _fail(exc: BaseException) -> NoReturn:
     if os.environ.get("NARRATE_DEBUG"):
         raise exc
     if isinstance(exc, KeyboardInterrupt):
-        _err("interrupted; published files are unchanged and the cache is consistent")
+        # "intact", not "unchanged": a Ctrl-C during the final renames is held until the new
+        # set is complete (narrate.publish), so the files are the old set or the new, never a mix.
+        _err("interrupted; the published files are intact and the cache is consistent")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     assert isinstance(exc, NarrateError)
     _err(str(exc))
@@ -445,6 +449,90 @@ def preview(
 
 
 # --- voices and say (issue 5) ---
+
+
+@app.command()
+def voices(
+    backend: Annotated[
+        str | None, typer.Option(help="Backend to list (default: the one in the config).")
+    ] = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """List the voices a backend offers (ids go in `voice:` or --voice)."""
+    from narrate import backends as registry
+    from narrate.say import list_voices
+
+    proj = _guard(lambda: Project(None, None, config))
+    name = backend or proj.settings.voice.backend
+    found = _guard(lambda: list_voices(name))
+    if json_out:
+        typer.echo(json.dumps([{"id": v.id, "name": v.name, "language": v.language}
+                               for v in found], indent=2))
+        return
+    width = max((len(v.id) for v in found), default=0)
+    for v in found:
+        typer.echo(f"{v.id:<{width}}  {v.language or '-':<8}  {v.name}".rstrip())
+    others = [n for n in registry.available() if n != name]
+    typer.echo(f"{len(found)} {name} voices; other backends: {', '.join(others) or 'none'} "
+               "(narrate voices --backend NAME)", err=True)
+
+
+@app.command()
+def say(
+    text: Annotated[str, typer.Argument(help="The line to speak, as an article would show it.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="WAV file to write (default: a temporary file)."),
+    ] = None,
+    play_it: Annotated[
+        bool | None,
+        typer.Option("--play/--no-play",
+                     help="Play the WAV (default: play when -o is not given and a player exists)."),
+    ] = None,
+    kind: Annotated[
+        str, typer.Option(help="Speak with the voice of this segment kind (config `kinds:`).")
+    ] = "paragraph",
+    backend: Annotated[str | None, typer.Option(help="TTS backend (default from config).")] = None,
+    voice: Annotated[str | None, typer.Option(help="Voice id (see `narrate voices`).")] = None,
+    rate: Annotated[int | None, typer.Option(min=80, max=400, help="Words per minute.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Speak one line exactly as a build would (normalisation, lexicon, voice, loudness).
+
+    Prints the text the engine was given on stderr and the WAV file's path on stdout.
+    """
+    from narrate.errors import UsageError
+    from narrate.settings_file import KINDS
+
+    if kind not in KINDS:
+        _fail(UsageError(f"--kind {kind!r} is not a segment kind; use one of {', '.join(KINDS)}"))
+    from narrate import say as speech
+
+    proj = _guard(lambda: Project(None, None, config))
+    said = _guard(lambda: speech.say(proj.settings, text, kind=kind,
+                                     overrides=_voice_opts(backend, voice, rate)))
+    v = said.voice
+    typer.echo(f"voice: {v.backend} {v.voice} at {v.rate} wpm", err=True)
+    for line in said.spoken:
+        typer.echo(f"spoken: {line}", err=True)
+    path = _guard(lambda: speech.write_wav(said.audio, output))
+    typer.echo(str(path))
+    if play_it is False or (play_it is None and output is not None):
+        return
+    player = speech.find_player()
+    if player is None:
+        names = ", ".join(p[0] for p in speech.PLAYERS)
+        typer.echo(f"no audio player found ({names}): open the WAV above yourself", err=True)
+        if play_it:
+            raise typer.Exit(EXIT_ERROR)
+        return
+    problem = speech.play(path, player)
+    if problem:
+        typer.echo(f"could not play it: {problem}", err=True)
+        if play_it:
+            raise typer.Exit(EXIT_ERROR)
+
 
 # --- import (issue 7) ---
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ _QUOTE_MARKS = (('"', '"'), ("\u201c", "\u201d"))
 
 def _suggest_slug(name: str) -> str:
     """Return the nearest valid slug to ``name`` (for messages)."""
+    # Accents off first, so "Ímagenet" suggests "imagenet" rather than "magenet".
+    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 

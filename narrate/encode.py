@@ -9,7 +9,9 @@ chapter and sentence times be computed to the sample without decoding anything.
 
 from __future__ import annotations
 
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
+
+from narrate.errors import EnvironmentProblem
 
 SAMPLES_PER_FRAME = 576
 """MPEG-2 Layer III (22.05 kHz) frames hold 576 samples."""
@@ -28,8 +30,19 @@ _RATES_MPEG2 = {0: 22050, 1: 24000, 2: 16000}
 
 
 def encoder_version() -> str:
-    """Return the encoder identity that goes into cache keys."""
-    return f"lameenc-{version('lameenc')}-q{LAME_QUALITY}"
+    """Return the encoder identity that goes into cache keys; EnvironmentProblem if it is missing.
+
+    Planning a build asks for this first, so a missing or broken encoder is reported before any
+    sentence is synthesised, not after.
+    """
+    try:
+        import lameenc  # noqa: F401 -- importable, not just installed: the build will need it
+
+        return f"lameenc-{version('lameenc')}-q{LAME_QUALITY}"
+    except (ImportError, PackageNotFoundError) as exc:
+        raise EnvironmentProblem(
+            f"the MP3 encoder (lameenc) is missing or broken ({exc}): run  pip install lameenc"
+        ) from exc
 
 
 def encode(pcm: bytes, sample_rate: int, bitrate: int) -> bytes:

@@ -5,6 +5,7 @@ Every message names what is wrong (file, line, field path or segment) and what t
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -70,11 +71,31 @@ class SynthesisError(BackendError):
 
     def __init__(self, message: str, *, segment: str | None = None) -> None:
         self.segment = segment
-        super().__init__(f"segment {segment}: {message}" if segment else message)
+        # The label already says which article, chapter, line and sentence.
+        super().__init__(f"{segment}: {message}" if segment else message)
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""A full disk, an exhausted quota, or a file-size limit (``ulimit -f``): all say "no space"."""
 
 
 class OutputError(NarrateError):
     """Outputs could not be written (folder not writable, disk full); published files are intact."""
+
+    @classmethod
+    def writing(
+        cls,
+        exc: OSError,
+        where: str,
+        *,
+        outcome: str = "the published files were not changed",
+    ) -> OutputError:
+        """Return the error for a failed write to ``where``, naming a full disk plainly."""
+        if exc.errno in DISK_FULL_ERRNOS:
+            why = "the disk is full (or a quota or file-size limit was reached); free some space"
+        else:
+            why = f"{exc.strerror or exc}; check that it is a writable folder"
+        return cls(f"cannot write to {where}: {why} and run again; {outcome}")
 
 
 class LockedError(NarrateError):

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import tempfile
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,7 @@ def _ensure_dir(audio_dir: Path) -> None:
             "remove it or set another folder with --audio-dir"
         ) from exc
     except OSError as exc:
-        raise OutputError(f"cannot create the audio folder {audio_dir}: {exc.strerror}") from exc
+        raise OutputError.writing(exc, f"the audio folder {audio_dir}") from exc
     if not audio_dir.is_dir():
         raise OutputError(
             f"cannot write to the audio folder {audio_dir}: it is not a folder; "
@@ -137,23 +139,49 @@ def publish(
         hashes = {f"{slug}{s}": sha256_file(p) for s, p in temps.items()}
         record = {**record, "outputs": hashes}
         temps[RECORD] = _write_temp(output_path(audio_dir, slug, RECORD), _dump(record))
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, or Ctrl-C: leave no temporary file behind
         for p in temps.values():
             p.unlink(missing_ok=True)
         for src in files.values():
             if isinstance(src, Path):
                 src.unlink(missing_ok=True)
-        raise OutputError(
-            f"could not write the outputs of {slug} in {audio_dir}: {exc.strerror or exc}; "
-            "the published files were not changed"
-        ) from exc
+        if isinstance(exc, OSError):
+            raise OutputError.writing(exc, f"the audio folder {audio_dir}") from exc
+        raise
     written = []
-    for suffix in (*OUTPUTS, RECORD):
-        target = output_path(audio_dir, slug, suffix)
-        os.replace(temps[suffix], target)
-        written.append(target)
+    # Ctrl-C waits until the set is complete: an interrupted run then leaves the old set or the
+    # new one, never a mix (only kill -9 or a crash can, which the record lets the next run see).
+    with _signals_deferred():
+        try:
+            for suffix in (*OUTPUTS, RECORD):
+                target = output_path(audio_dir, slug, suffix)
+                os.replace(temps[suffix], target)
+                written.append(target)
+        except OSError as exc:
+            for p in temps.values():
+                p.unlink(missing_ok=True)
+            raise OutputError(
+                f"publishing {slug} in {audio_dir} stopped part-way ({exc.strerror or exc}); "
+                "`narrate status` shows the mismatch and the next build repairs it"
+            ) from exc
     _fsync_dir(audio_dir)
     return written
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM for a moment (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a held signal is delivered now
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -177,19 +205,34 @@ def remove_stale_temps(audio_dir: Path, slug: str) -> None:
 
 
 @contextmanager
-def article_lock(audio_dir: Path, slug: str, wait: float = LOCK_WAIT_S) -> Iterator[None]:
-    """Hold the per-article lock so two runs never interleave their outputs."""
+def article_lock(
+    audio_dir: Path,
+    slug: str,
+    wait: float = LOCK_WAIT_S,
+    log: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold the per-article lock so two runs never interleave their outputs.
+
+    A second run waits up to ``wait`` seconds (saying so through ``log``), then refuses.
+    """
     from filelock import FileLock, Timeout
 
     _ensure_dir(audio_dir)
     lock = FileLock(str(audio_dir / f".{slug}.lock"))
     try:
-        lock.acquire(timeout=wait)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if log is not None:
+                log(f"{slug}: waiting for another narrate run that is building it")
+            lock.acquire(timeout=wait)
     except Timeout as exc:
         raise LockedError(
             f"another narrate run is building {slug!r} (lock {lock.lock_file}); "
             "wait for it to finish and run again"
         ) from exc
+    except OSError as exc:  # the lock file cannot be created: a full disk, a read-only folder
+        raise OutputError.writing(exc, f"the audio folder {audio_dir}") from exc
     try:
         yield
     finally:
@@ -202,21 +245,27 @@ def update_manifest(audio_dir: Path, slug: str, entry: Mapping[str, Any] | None)
 
     _ensure_dir(audio_dir)
     path = audio_dir / MANIFEST
-    with FileLock(str(audio_dir / f".{MANIFEST}.lock")):
-        try:
-            data = json.loads(path.read_text("utf-8"))
-            articles = data.get("articles", {}) if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            articles = {}
-        if entry is None:
-            articles.pop(slug, None)
-        else:
-            articles[slug] = dict(entry)
-        new = _dump({"version": 1, "articles": dict(sorted(articles.items()))})
-        try:
-            if path.read_bytes() == new:
-                return  # a no-op build changes no byte, not even the file's mtime
-        except OSError:
-            pass
-        tmp = _write_temp(path, new)
-        os.replace(tmp, path)
+    try:
+        with FileLock(str(audio_dir / f".{MANIFEST}.lock")):
+            try:
+                data = json.loads(path.read_text("utf-8"))
+                articles = data.get("articles", {}) if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                articles = {}
+            if entry is None:
+                articles.pop(slug, None)
+            else:
+                articles[slug] = dict(entry)
+            new = _dump({"version": 1, "articles": dict(sorted(articles.items()))})
+            try:
+                if path.read_bytes() == new:
+                    return  # a no-op build changes no byte, not even the file's mtime
+            except OSError:
+                pass
+            tmp = _write_temp(path, new)
+            os.replace(tmp, path)
+    except OSError as exc:
+        # The article's own files are already published (or removed) by now.
+        raise OutputError.writing(
+            exc, str(path), outcome=f"{MANIFEST} still shows the previous state of {slug}"
+        ) from exc

@@ -31,6 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnProcess
@@ -128,7 +129,8 @@ def _portable(exc: BaseException) -> BaseException:
 
 def _worker_main(conn: Connection, factory: Callable[[], Backend], parent: int) -> None:
     """Build one backend and speak jobs from ``conn`` until told to stop."""
-    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop. (Workers
+    # are born ignoring SIGINT, see _start_worker; this keeps it so.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_if_orphaned, args=(parent,), daemon=True).start()
     try:
@@ -159,6 +161,29 @@ def _worker_main(conn: Connection, factory: Callable[[], Backend], parent: int) 
 
 
 # --- the parent side ------------------------------------------------------------------------
+
+
+@contextmanager
+def _child_ignores_sigint() -> Iterator[None]:
+    """Start children ignoring SIGINT, without losing a Ctrl-C meant for this process.
+
+    A Ctrl-C while a spawned child imports its modules would print the child's KeyboardInterrupt
+    traceback before ``_worker_main`` can ignore SIGINT. An ignored signal stays ignored across
+    exec, so the child is started while SIGINT is ignored here; it is also blocked meanwhile, so
+    a Ctrl-C that comes now is held (not dropped) and delivered to this process just after.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield  # only the main thread may change signal handlers
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 @dataclass
@@ -284,7 +309,7 @@ class WorkerPool:
                 backend, self._backend = self._backend, None
                 backend.close()
             else:
-                raise SynthesisError(reason, segment=job.label)
+                raise SynthesisError(f"{reason}, again with a fresh engine", segment=job.label)
             yield job, audio
 
     # --- worker processes -------------------------------------------------------------------
@@ -297,7 +322,8 @@ class WorkerPool:
             name="narrate-worker",
             daemon=True,
         )
-        process.start()
+        with _child_ignores_sigint():
+            process.start()
         child_conn.close()  # the child holds its own copy; ours would hide its death from us
         worker = _Worker(process=process, conn=parent_conn, started=time.monotonic())
         self._workers.append(worker)
@@ -443,6 +469,9 @@ class WorkerPool:
                 raise BackendError(f"a worker process failed to start: {reason}")
             return  # an idle worker died; run() starts another if work remains
         if task.attempt >= 1:
-            raise SynthesisError(reason, segment=task.job.label)
+            # Say it was retried: the editor then knows it is not a one-off hiccup.
+            raise SynthesisError(
+                f"{reason}, again on a retry in a fresh process", segment=task.job.label
+            )
         fresh = self._start_worker()
         fresh.reserved = _Task(task.job, task.attempt + 1, task.seq)

@@ -10,6 +10,8 @@ Fault fakes react to markers in the text, so one pool run can mix good and bad j
 - :class:`CrashingBackend`: ``CRASH`` ends the process with ``os._exit(3)``.
 - :class:`RaisingBackend`: ``RAISE`` raises :class:`BackendError`.
 - :class:`BrokenBackend`: cannot even be constructed (a missing engine).
+- :class:`SlowBackend`: every text takes ``NARRATE_FAKE_DELAY`` seconds (default 0.2), so a
+  subprocess test can interrupt or kill a build while it is synthesising.
 - :class:`FailOnceBackend`: any of those markers misbehaves only on the first attempt per text
   (remembered as files in the folder named by ``NARRATE_FAKE_STATE``), then speaks normally.
 """
@@ -38,6 +40,7 @@ EDGE_SECONDS = 0.12
 TARGET_RMS_DBFS = -20.0
 """Loudness of a whole clip; its peaks come out about 19 dB higher, as espeak-ng's do."""
 STATE_ENV = "NARRATE_FAKE_STATE"
+DELAY_ENV = "NARRATE_FAKE_DELAY"
 
 
 def fake_duration(text: str, rate: int = 160) -> float:
@@ -201,6 +204,17 @@ class BrokenBackend(FakeBackend):
 
     def __init__(self) -> None:
         raise EnvironmentProblem("fake engine is not installed")
+
+
+class SlowBackend(FakeBackend):
+    """A fake engine that takes ``NARRATE_FAKE_DELAY`` seconds (default 0.2) per text."""
+
+    name = "fake-slow"
+
+    def synthesise(self, text: str, voice: VoiceSettings) -> Audio:
+        """Sleep, then speak like :class:`FakeBackend`."""
+        time.sleep(float(os.environ.get(DELAY_ENV, "0.2")))
+        return super().synthesise(text, voice)
 
 
 def _first_attempt(text: str) -> bool:

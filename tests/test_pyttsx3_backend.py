@@ -221,12 +221,21 @@ def test_voices(backend: Pyttsx3Backend) -> None:
 
 
 @pytest.mark.e2e
-def test_missing_temp_folder_is_recreated(backend: Pyttsx3Backend) -> None:
-    # pyttsx3 loops forever when the output folder is missing.
-    backend.synthesise("Hello.", VoiceSettings())
-    assert backend._tmp is not None
-    backend._tmp.rmdir()
-    assert backend.synthesise("Hello again.", VoiceSettings()).frames > 0
+def test_synthesis_writes_no_file() -> None:
+    # pyttsx3 loops forever when it cannot save its WAV file (a full disk, a missing folder):
+    # the audio stays in memory, so even a file-size limit of 0 bytes cannot hang the engine.
+    result = run_python(
+        """
+        import resource, signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+        from narrate.backends.pyttsx3 import Pyttsx3Backend
+        from narrate.config import VoiceSettings
+        print(Pyttsx3Backend().synthesise("Hello with no disk.", VoiceSettings()).frames)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 22050 // 2
 
 
 @pytest.mark.e2e

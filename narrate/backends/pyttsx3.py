@@ -17,14 +17,12 @@ import contextlib
 import ctypes
 import difflib
 import importlib.metadata
+import importlib.util
 import io
 import os
 import re
-import shutil
-import tempfile
 import threading
 import wave
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -282,13 +280,18 @@ class _Engine:
         spec = _espeak.VOICE(name=b"", languages=b"variant")
         return {v.identifier.decode().rsplit("/", 1)[-1] for v in _espeak.ListVoices(spec)}
 
-    def synthesise(self, text: str, voice: str, rate: int, path: Path) -> None:
-        """Write ``text`` spoken with ``voice`` at ``rate`` to the WAV file ``path``."""
+    def synthesise(self, text: str, voice: str, rate: int) -> bytes:
+        """Return ``text`` spoken with ``voice`` at ``rate`` as the bytes of a WAV file."""
         self._finished.clear()
         self._errors.clear()
         self._tts.setProperty("voice", voice)
         self._tts.setProperty("rate", rate)
-        self._tts.save_to_file(text, str(path))
+        # The driver hands its "file name" to wave.open(), which takes a file object as well:
+        # in memory, no disk is involved. (When saving a file fails, the driver raises inside
+        # espeak's callback, where nothing can catch it, and runAndWait() never returns: a full
+        # disk would look like a hung engine.)
+        out = io.BytesIO()
+        self._tts.save_to_file(text, out)
         # The driver prints "Audio saved to ..." for each file; narrate's stdout is for output.
         with contextlib.redirect_stdout(io.StringIO()):
             self._tts.runAndWait()
@@ -299,6 +302,7 @@ class _Engine:
             raise BackendError(f"espeak-ng failed: {self._errors[0]}")
         if not finished:
             raise BackendError("espeak-ng never reported the end of the utterance")
+        return out.getvalue()
 
 
 _ENGINE_LOCK = threading.Lock()
@@ -324,9 +328,7 @@ class Pyttsx3Backend:
 
     def __init__(self) -> None:
         self._lib = _choose_library()
-        self._tmp: Path | None = None
-        self._cleanup: weakref.finalize[..., object] | None = None
-        self._count = 0
+        self._checked = False
 
     def voices(self) -> list[VoiceInfo]:
         """Return espeak-ng's voices (variants such as ``+f3`` may be appended to any id)."""
@@ -335,7 +337,15 @@ class Pyttsx3Backend:
     def cache_token(self, voice: VoiceSettings) -> str:
         """Return pyttsx3's and espeak-ng's versions, which library, the voice and the rate."""
         lib = self._lib
-        version = _library_version(_dlopen(lib))
+        dll = _dlopen(lib)
+        if not self._checked:
+            # A build asks for tokens before any work starts: check here, once, what the
+            # workers will need, so a broken install is one message, not a failed sentence.
+            _data_path(dll, lib)
+            if importlib.util.find_spec("pyttsx3") is None:
+                raise EnvironmentProblem("pyttsx3 is missing: run  pip install pyttsx3==2.99")
+            self._checked = True
+        version = _library_version(dll)
         source = (
             f"bundled espeakng-loader {lib.loader_version}" if lib.kind == "bundled" else "system"
         )
@@ -356,32 +366,12 @@ class Pyttsx3Backend:
         engine = _engine()
         voice_id = _resolve_voice(voice.voice, engine.voices, engine.variants)
         with _ENGINE_LOCK:
-            path = self._next_path()
-            try:
-                engine.synthesise(text, voice_id, voice.rate, path)
-                audio = _read_wav(path)
-            finally:
-                path.unlink(missing_ok=True)
+            audio = _read_wav(engine.synthesise(text, voice_id, voice.rate))
         _check_duration(audio, text, voice.rate)
         return audio
 
     def close(self) -> None:
-        """Remove this backend's temporary folder (the process-wide engine stays loaded)."""
-        if self._cleanup is not None:
-            self._cleanup()
-        self._tmp = self._cleanup = None
-
-    def _next_path(self) -> Path:
-        if self._tmp is None:
-            self._tmp = Path(tempfile.mkdtemp(prefix="narrate-pyttsx3-"))
-            # Also removed when the backend is collected or the interpreter exits unclosed
-            # (only a killed worker leaves its empty folder behind).
-            self._cleanup = weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
-        # A missing output folder makes runAndWait() loop forever: recreate it if something
-        # (a /tmp cleaner) removed it.
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        self._count += 1
-        return self._tmp / f"{self._count}.wav"
+        """Release nothing: the process-wide engine stays loaded, and no files are kept."""
 
 
 def _resolve_voice(requested: str, voices: list[VoiceInfo], variants: set[str]) -> str:
@@ -403,11 +393,11 @@ def _resolve_voice(requested: str, voices: list[VoiceInfo], variants: set[str]) 
     return requested
 
 
-def _read_wav(path: Path) -> Audio:
-    if not path.is_file():
+def _read_wav(data: bytes) -> Audio:
+    if not data:
         raise BackendError("espeak-ng wrote no audio file")
     try:
-        with wave.open(str(path), "rb") as w:
+        with wave.open(io.BytesIO(data), "rb") as w:
             fmt = (w.getnchannels(), w.getsampwidth(), w.getframerate())
             pcm = w.readframes(w.getnframes())
     except (wave.Error, EOFError) as exc:
