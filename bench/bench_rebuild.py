@@ -35,12 +35,15 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
     """Return (wall seconds, peak RSS in MB of the process tree) for a command."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}")
+        raise SystemExit(
+            f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
+        )
     return elapsed, usage.ru_maxrss // 1024
 
 
@@ -60,10 +63,18 @@ def make_site(base: Path, name: str) -> Path:
 
 def prose(site: Path) -> str:
     """Return the spoken text of the article, as `narrate script` prints it."""
-    out = subprocess.run([sys.executable, "-m", "narrate", "script", SLUG], cwd=site,
-                         capture_output=True, text=True, check=True).stdout
-    lines = [re.sub(r"^s-\S+ \[\w+\] ", "", ln).split("   (shown:")[0]
-             for ln in out.splitlines() if ln.startswith("s-")]
+    out = subprocess.run(
+        [sys.executable, "-m", "narrate", "script", SLUG],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [
+        re.sub(r"^s-\S+ \[\w+\] ", "", ln).split("   (shown:")[0]
+        for ln in out.splitlines()
+        if ln.startswith("s-")
+    ]
     return "\n\n".join(lines)
 
 
@@ -79,9 +90,24 @@ def floor(text: str, work: Path) -> float:
     src.write_text(text)
     times = []
     for _ in range(RUNS):
-        a, _ = run([espeak, "-v", "en-us", "-s", "160", "-w", str(work / "floor.wav"), "-f", str(src)])
-        b, _ = run([ff, "-v", "error", "-y", "-i", str(work / "floor.wav"), "-ac", "1",
-                    "-b:a", "64k", str(work / "floor.mp3")])
+        a, _ = run(
+            [espeak, "-v", "en-us", "-s", "160", "-w", str(work / "floor.wav"), "-f", str(src)]
+        )
+        b, _ = run(
+            [
+                ff,
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(work / "floor.wav"),
+                "-ac",
+                "1",
+                "-b:a",
+                "64k",
+                str(work / "floor.mp3"),
+            ]
+        )
         times.append(a + b)
     return statistics.median(times)
 
@@ -92,8 +118,11 @@ def edit_paragraph(site: Path, n: int) -> None:
     text = path.read_text()
     old = "The challenge included tasks such as image classification"
     new = f"In round {n}, the challenge included tasks such as image classification"
-    path.write_text(text.replace(old, new) if old in text else re.sub(
-        r"In round \d+, the challenge", f"In round {n}, the challenge", text))
+    path.write_text(
+        text.replace(old, new)
+        if old in text
+        else re.sub(r"In round \d+, the challenge", f"In round {n}, the challenge", text)
+    )
 
 
 def long_article(site: Path, copies: int = 10) -> None:
@@ -108,8 +137,11 @@ def long_article(site: Path, copies: int = 10) -> None:
 
             def distinct(t: str, c: int = c) -> str:
                 # Every sentence changes, so no sentence can be shared through the cache.
-                return re.sub(r"([.!?])(\s|$)", rf" (part {c})\1\2", t.rstrip()) if re.search(
-                    r"[.!?]$", t.rstrip()) else f"{t} (part {c})"
+                return (
+                    re.sub(r"([.!?])(\s|$)", rf" (part {c})\1\2", t.rstrip())
+                    if re.search(r"[.!?]$", t.rstrip())
+                    else f"{t} (part {c})"
+                )
 
             for key in ("paragraphs", "items"):
                 if key in s:
@@ -150,21 +182,26 @@ def main() -> None:
         big = make_site(base, "long")
         long_article(big)
         long_t, long_mem = narrate(big)
-        dur = float(__import__("json").loads((big / "audio" / f"{SLUG}.build.json")
-                                              .read_text())["duration"])
+        dur = float(
+            __import__("json").loads((big / "audio" / f"{SLUG}.build.json").read_text())["duration"]
+        )
 
     rows = [
         ("full build (cold cache)", full / fl, 1.20),
         ("no-op rebuild", noop / fl, 0.20),
         ("one-paragraph edit", edit / fl, 0.35),
     ]
-    print(f"floor: espeak-ng -w + ffmpeg 64k encode of the same prose = {fl:.3f} s (median of {RUNS})")
+    print(
+        f"floor: espeak-ng -w + ffmpeg 64k encode of the same prose = {fl:.3f} s (median of {RUNS})"
+    )
     for name, ratio, target in rows:
         verdict = "meets" if ratio <= target else "MISSES"
         print(f"{name:<26} {ratio:5.2f} x floor  (target <= {target:.2f}: {verdict})")
-    print(f"{'long article (10 copies)':<26} {long_t / full:5.2f} x the full build "
-          f"({dur / 60:.1f} min of speech, {long_t:.1f} s), peak RSS {long_mem} MB "
-          f"(normal article {statistics.median(mems)} MB)")
+    print(
+        f"{'long article (10 copies)':<26} {long_t / full:5.2f} x the full build "
+        f"({dur / 60:.1f} min of speech, {long_t:.1f} s), peak RSS {long_mem} MB "
+        f"(normal article {statistics.median(mems)} MB)"
+    )
     print(f"seconds: full {full:.2f}, no-op {noop:.2f}, edit {edit:.2f}, long {long_t:.2f}")
 
 

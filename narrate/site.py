@@ -56,7 +56,9 @@ def status(settings: Settings) -> list[ArticleState]:
         state, reason = freshness(p, settings.audio_dir)
         out.append(ArticleState(slug, state, reason))
     for slug in sorted(_published_slugs(settings.audio_dir) - set(slugs)):
-        out.append(ArticleState(slug, "orphaned", f"no content/{slug}.yaml; `narrate clean` removes"))
+        out.append(
+            ArticleState(slug, "orphaned", f"no content/{slug}.yaml; `narrate clean` removes")
+        )
     return out
 
 

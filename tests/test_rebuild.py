@@ -1,0 +1,265 @@
+"""Rebuilds pay only for what changed (issue 3), proven on real outputs.
+
+Most tests use the deterministic fake backend through the real CLI in-process (typer's
+CliRunner); the last one repeats the key edit case with the real engine in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from narrate import backends, cli
+from narrate.chapters import parse_vtt
+from narrate.encode import SAMPLES_PER_FRAME, count_frames
+from narrate.tags import read_chapters
+from tests.fakes import FakeBackend
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUG = "imagenet"
+PARAGRAPH = (
+    "The challenge included tasks such as image classification, object detection, "
+    "and object localization."
+)
+EDITED = "The challenge included tasks such as image classification and object detection."
+
+
+@pytest.fixture(autouse=True)
+def _fake_backend() -> Iterator[None]:
+    backends.register("fake", FakeBackend)
+    cli.COMMANDS = cli._command_names()
+    yield
+    backends.unregister("fake")
+
+
+@pytest.fixture()
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A site with the ImageNet article and a config that uses the fake backend."""
+    (tmp_path / "content").mkdir()
+    shutil.copy(ROOT / "content" / f"{SLUG}.yaml", tmp_path / "content" / f"{SLUG}.yaml")
+    cfg = (ROOT / "narrate.yaml").read_text().replace("backend: pyttsx3", "backend: fake")
+    (tmp_path / "narrate.yaml").write_text(cfg)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NARRATE_CACHE_DIR", raising=False)
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process; return (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(cli.app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def build_json(*args: str) -> dict[str, object]:
+    code, out, err = run("build", SLUG, "--json", *args)
+    assert code == 0, err
+    result: dict[str, object] = json.loads(out)["results"][0]
+    return result
+
+
+def outputs(site: Path) -> dict[str, bytes]:
+    return {
+        p.name: p.read_bytes()
+        for p in (site / "audio").iterdir()
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def frames_of(mp3: bytes) -> bytes:
+    """Return the MP3 frame stream without the ID3 tag."""
+    size = 0
+    for b in mp3[6:10]:  # syncsafe: 7 bits a byte
+        size = (size << 7) | (b & 0x7F)
+    return mp3[10 + size :]
+
+
+def edit(site: Path, old: str, new: str) -> None:
+    path = site / "content" / f"{SLUG}.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_first_build_then_noop_changes_no_byte(site: Path) -> None:
+    first = build_json()
+    assert first["status"] == "built" and first["synthesised"] == first["total"] > 40
+    before = outputs(site)
+    second = build_json()
+    assert second["status"] == "up to date"
+    assert second["synthesised"] == 0 and second["reused"] == second["total"]
+    assert outputs(site) == before
+
+
+def test_editing_one_paragraph_resynthesises_only_its_sentences(site: Path) -> None:
+    build_json()
+    old_mp3 = (site / "audio" / f"{SLUG}.mp3").read_bytes()
+    old_chapters = read_chapters(site / "audio" / f"{SLUG}.mp3")
+    old_cues = parse_vtt((site / "audio" / f"{SLUG}.transcript.vtt").read_text())
+    edit(site, PARAGRAPH, EDITED)
+
+    result = build_json()
+    assert result["synthesised"] == 1
+    assert result["reused"] == result["total"] - 1
+    assert result["chapters_reencoded"] == 1
+
+    new_mp3 = (site / "audio" / f"{SLUG}.mp3").read_bytes()
+    chapters = read_chapters(site / "audio" / f"{SLUG}.mp3")
+    cues = parse_vtt((site / "audio" / f"{SLUG}.transcript.vtt").read_text())
+    idx = [c.title for c in chapters].index("Technical Details")
+    # Chapters before the edit keep their times; those after shift by one common amount.
+    assert chapters[: idx + 1][:-1] == old_chapters[:idx]
+    assert chapters[idx].start_ms == old_chapters[idx].start_ms
+    shifts = {
+        c.start_ms - o.start_ms
+        for c, o in zip(chapters[idx + 1 :], old_chapters[idx + 1 :], strict=True)
+    }
+    # The shift is a whole number of MP3 frames; rounding each start to ms may differ by 1.
+    assert max(shifts) - min(shifts) <= 1 and 0 not in shifts
+    # The unchanged chapters' encoded frames are reused byte for byte.
+    old_frames, new_frames = frames_of(old_mp3), frames_of(new_mp3)
+    head = chapters[idx].start_ms  # every chapter before it is identical
+    assert count_frames(new_frames) > 0
+    prefix = 0
+    while (
+        prefix < min(len(old_frames), len(new_frames)) and old_frames[prefix] == new_frames[prefix]
+    ):
+        prefix += 1
+    assert prefix >= head / 1000 * 64000 / 8 * 0.95
+    # Cue ids: the same sentence keeps its id; only the edited one changes.
+    old_ids = {c.text: c.id for c in old_cues}
+    new_ids = {c.text: c.id for c in cues}
+    changed = {t for t in new_ids if old_ids.get(t) != new_ids[t]}
+    assert changed == {EDITED}
+
+
+def test_inserting_and_moving_paragraphs_reuses_every_other_sentence(site: Path) -> None:
+    build_json()
+    path = site / "content" / f"{SLUG}.yaml"
+    text = path.read_text()
+    inserted = text.replace(
+        "  - heading: Legacy\n    paragraphs:\n",
+        "  - heading: Legacy\n    paragraphs:\n"
+        "      - A brand new opening sentence for the legacy.\n",
+    )
+    assert inserted != text
+    path.write_text(inserted)
+    result = build_json()
+    assert result["synthesised"] == 1
+
+    # Swap two sections: every sentence is already cached.
+    import yaml
+
+    data = yaml.safe_load(path.read_text())
+    data["sections"][0], data["sections"][1] = data["sections"][1], data["sections"][0]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    moved = build_json()
+    assert moved["status"] == "built" and moved["synthesised"] == 0
+    titles = [c.title for c in read_chapters(site / "audio" / f"{SLUG}.mp3")]
+    assert titles[1:3] == ["Historical Context", "Introduction"]
+
+
+def test_force_resynthesises_everything(site: Path) -> None:
+    build_json()
+    forced = build_json("--force")
+    assert forced["synthesised"] == forced["total"]
+
+
+def test_damaged_cache_entries_are_detected_and_remade(site: Path) -> None:
+    build_json()
+    cache = site / ".cache" / "narrate"
+    wavs = sorted((cache / "seg").glob("*/*.wav"))
+    wavs[0].write_bytes(wavs[0].read_bytes()[:60])  # truncated
+    wavs[1].write_bytes(b"")  # empty
+    for chunk in (cache / "chunk").glob("*/*.mp3"):
+        chunk.write_bytes(chunk.read_bytes()[:-100])  # every encoded chapter truncated
+    (site / "audio" / f"{SLUG}.mp3").unlink()
+    result = build_json()
+    assert result["synthesised"] == 2
+    mp3 = (site / "audio" / f"{SLUG}.mp3").read_bytes()
+    assert count_frames(frames_of(mp3)) * SAMPLES_PER_FRAME > 60 * 22050
+
+
+def test_status_check_clean_and_prune(site: Path) -> None:
+    code, out, _ = run("check")
+    assert code == 3 and "missing" in out
+    build_json()
+    code, out, _ = run("check")
+    assert code == 0 and "up to date" in out
+    code, out, _ = run("status", "--json")
+    assert json.loads(out) == [{"slug": SLUG, "state": "fresh", "reason": "up to date"}]
+
+    edit(site, PARAGRAPH, EDITED)
+    code, out, _ = run("check", "--json")
+    assert code == 3 and json.loads(out)[0]["state"] == "stale"
+
+    build_json()
+    (site / "audio" / f"{SLUG}.chapters.vtt").write_text("WEBVTT\n")
+    code, out, _ = run("status")
+    assert code == 0 and "mismatched" in out and f"{SLUG}.chapters.vtt" in out
+    build_json()  # repairs the set
+    assert run("check")[0] == 0
+
+    shutil.copy(site / "content" / f"{SLUG}.yaml", site / "content" / "second.yaml")
+    build_json()
+    run("build", "second")
+    (site / "content" / "second.yaml").unlink()
+    code, out, _ = run("status")
+    assert "second" in out and "orphaned" in out
+    code, out, _ = run("clean")
+    assert code == 0 and not list((site / "audio").glob("second.*"))
+    assert "second" not in json.loads((site / "audio" / "manifest.json").read_text())["articles"]
+
+    edit(site, EDITED, "A different sentence entirely.")
+    build_json()
+    code, out, _ = run("cache", "prune")
+    assert code == 0 and "pruned" in out and "freed" in out
+    assert build_json()["status"] == "up to date"
+    assert run("build", SLUG, "--force", "--quiet")[0] == 0
+
+
+def test_build_all_continues_past_a_failing_article(site: Path) -> None:
+    (site / "content" / "broken.yaml").write_text("format: 1\ntitle: Broken\n")
+    shutil.copy(site / "content" / f"{SLUG}.yaml", site / "content" / "copy.yaml")
+    code, out, err = run("build", "--all")
+    assert code == 1
+    assert "broken.yaml" in err and "1 of 3 articles failed: broken" in err
+    assert (site / "audio" / f"{SLUG}.mp3").exists() and (site / "audio" / "copy.mp3").exists()
+    # The short form routes to build as well.
+    code, out, err = run(*cli._route(["--all", "--quiet"]))
+    assert code == 1
+
+
+@pytest.mark.e2e
+def test_real_engine_edit_resynthesises_one_sentence(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    shutil.copy(ROOT / "content" / f"{SLUG}.yaml", tmp_path / "content" / f"{SLUG}.yaml")
+    shutil.copy(ROOT / "narrate.yaml", tmp_path / "narrate.yaml")
+    env = {k: v for k, v in os.environ.items() if k != "NARRATE_CACHE_DIR"}
+
+    def narrate() -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "narrate", SLUG],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    assert "synthesised 49 of 49" in narrate()
+    edit(tmp_path, PARAGRAPH, EDITED)
+    out = narrate()
+    assert "synthesised 1 of 49 sentences, reused 48" in out
+    assert "re-encoded 1 of 11 chapters" in out
