@@ -8,6 +8,8 @@ record compares those keys with what the published outputs were built from.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib
 import os
 import re
 import time
@@ -25,7 +27,7 @@ from narrate.cache import Cache, ChunkEntry, digest
 from narrate.chapters import Chapter, Cue, chapters_json, chapters_vtt, transcript_vtt
 from narrate.config import Settings
 from narrate.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, encode, encoder_version
-from narrate.errors import OutputError, SynthesisError
+from narrate.errors import SynthesisError
 from narrate.script import Script, Segment, build_script
 
 MASTERING_VERSION = 3
@@ -37,7 +39,7 @@ With the encoder's 1105-sample shift a chapter starts ~0.2 s before its heading'
 the pause, never after the onset, and well within 0.3 s of it.
 """
 SAMPLE_RATE = 22_050
-MIN_TAIL = 0.3
+MIN_TAIL = 0.1
 
 Log = Callable[[str], None]
 
@@ -48,10 +50,12 @@ def _quiet(_: str) -> None:
 
 @dataclass(frozen=True)
 class ChunkPlan:
-    """One chapter's encoded chunk: its key and how it is laid out."""
+    """One separately encoded stretch (a paragraph, quote, list item...): key and layout."""
 
     key: str
     chapter: int
+    first_in_chapter: bool
+    """Whether a chapter starts at this chunk's first sample."""
     segments: tuple[Segment, ...]
     segment_keys: tuple[str, ...]
     pauses: tuple[float, ...]
@@ -85,6 +89,10 @@ class BuildResult:
     reused: int = 0
     total: int = 0
     chapters_reencoded: int = 0
+    """Chapters in which something was re-encoded."""
+    chunks_reencoded: int = 0
+    """Separately encoded stretches (paragraphs, quotes, items) re-encoded."""
+    chunks: int = 0
     chapters: int = 0
     duration: float = 0.0
     seconds: float = 0.0
@@ -128,25 +136,51 @@ def plan(
     tokens = tokens or Backends()
     loud = s.loudness
     chunks = []
-    n_chapters = len(script.chapters)
-    for ci, ch in enumerate(script.chapters):
-        # A sentence's key covers what is said, how it sounds and how it is mastered: the
-        # cache holds finished sentences. The backend's registry name is in it besides its
-        # token, so two backends never share audio even if their tokens happen to collide.
-        keys = tuple(
-            digest("seg", FORMAT_VERSION, seg.voice.backend,
-                   tokens.get(seg.voice.backend).cache_token(seg.voice),
-                   seg.spoken, MASTERING_VERSION, loud.integrated_lufs, loud.true_peak_db)
-            for seg in ch.segments
+    segments = script.segments
+    # A sentence's key covers what is said, how it sounds and how it is mastered: the cache
+    # holds finished sentences. The backend's registry name is in it besides its token, so two
+    # backends never share audio even if their tokens happen to collide.
+    keys = [
+        digest(
+            "seg",
+            FORMAT_VERSION,
+            seg.voice.backend,
+            tokens.get(seg.voice.backend).cache_token(seg.voice),
+            seg.spoken,
+            MASTERING_VERSION,
+            loud.integrated_lufs,
+            loud.true_peak_db,
         )
-        pauses = [seg.pause_after for seg in ch.segments]
-        if ci + 1 < n_chapters:
-            # The next chunk brings its own lead and the encoder's shift: keep the gap exact.
-            pauses[-1] = max(MIN_TAIL, pauses[-1] - CHAPTER_LEAD - ENCODER_DELAY / SAMPLE_RATE)
-        lead = script.lead_in if ci == 0 else CHAPTER_LEAD
-        key = digest("chunk", FORMAT_VERSION, encoder_version(), s.bitrate, SAMPLE_RATE, lead,
-                     keys, pauses)
-        chunks.append(ChunkPlan(key, ci, ch.segments, keys, tuple(pauses), lead))
+        for seg in segments
+    ]
+    # Encoded chunks end where a paragraph (or quote, list item, chapter) ends: the joins fall
+    # in silence, and an edit re-encodes only its own paragraph.
+    start = 0
+    for i, seg in enumerate(segments):
+        if seg.boundary not in ("paragraph", "chapter", "end"):
+            continue
+        group = segments[start : i + 1]
+        first = start == 0 or segments[start - 1].chapter != seg.chapter
+        pauses = [x.pause_after for x in group]
+        if seg.boundary != "end":
+            # The next chunk brings the encoder's shift (and a chapter its lead): keep the
+            # audible gap what the config asks for.
+            nxt = CHAPTER_LEAD if seg.boundary == "chapter" else 0.0
+            pauses[-1] = max(MIN_TAIL, pauses[-1] - nxt - ENCODER_DELAY / SAMPLE_RATE)
+        lead = script.lead_in if start == 0 else (CHAPTER_LEAD if first else 0.0)
+        group_keys = tuple(keys[start : i + 1])
+        key = digest(
+            "chunk",
+            FORMAT_VERSION,
+            encoder_version(),
+            s.bitrate,
+            SAMPLE_RATE,
+            lead,
+            group_keys,
+            pauses,
+        )
+        chunks.append(ChunkPlan(key, seg.chapter, first, group, group_keys, tuple(pauses), lead))
+        start = i + 1
     input_hash = digest(
         "outputs",
         FORMAT_VERSION,
@@ -194,6 +228,50 @@ def _label(slug: str, script: Script, seg: Segment) -> str:
     return f"{slug}, chapter {title!r}{line} ({text!r})"
 
 
+@dataclass(frozen=True)
+class Mastered:
+    """A picklable backend factory whose backend returns finished (trimmed, mastered) audio.
+
+    Mastering runs where the engine runs, in the worker processes (or on a Dask worker): it
+    costs more than espeak-ng's synthesis, and there it is spread over every core without
+    competing for the parent's interpreter lock.
+    """
+
+    factory: Callable[[], Backend]
+    integrated_lufs: float
+    true_peak_db: float
+
+    def __call__(self) -> Backend:
+        """Return the wrapped backend."""
+        return _MasteringBackend(self.factory(), self.integrated_lufs, self.true_peak_db)
+
+
+class _MasteringBackend:
+    """A backend whose audio comes back finished (see :class:`Mastered`)."""
+
+    def __init__(self, inner: Backend, lufs: float, peak: float) -> None:
+        self.inner, self.lufs, self.peak = inner, lufs, peak
+        self.name = inner.name
+
+    def voices(self) -> list[Any]:
+        """Return the wrapped backend's voices."""
+        return self.inner.voices()
+
+    def cache_token(self, voice: Any) -> str:
+        """Return the wrapped backend's token."""
+        return self.inner.cache_token(voice)
+
+    def synthesise(self, text: str, voice: Any) -> Audio:
+        """Speak and master one sentence."""
+        from narrate.assemble import finish
+
+        return finish(self.inner.synthesise(text, voice), self.lufs, self.peak)
+
+    def close(self) -> None:
+        """Close the wrapped backend."""
+        self.inner.close()
+
+
 def _jobs(p: Plan, cache: Cache, needed: Sequence[int], force: bool) -> dict[str, list[Any]]:
     """Return the sentences of chunks ``needed`` that must be synthesised, by backend."""
     from narrate.workers import Job
@@ -206,19 +284,14 @@ def _jobs(p: Plan, cache: Cache, needed: Sequence[int], force: bool) -> dict[str
             if key in seen or (not force and cache.has_audio(key)):
                 continue
             seen.add(key)
-            job = Job(key=key, text=seg.spoken, voice=seg.voice,
-                      label=_label(p.article.slug, p.script, seg))
+            job = Job(
+                key=key,
+                text=seg.spoken,
+                voice=seg.voice,
+                label=_label(p.article.slug, p.script, seg),
+            )
             todo.setdefault(seg.voice.backend, []).append(job)
     return todo
-
-
-def _finish(p: Plan, cache: Cache, key: str, audio: Audio) -> str:
-    """Master one synthesised sentence and store it; return its key."""
-    from narrate.assemble import finish
-
-    loud = p.settings.loudness
-    cache.put_audio(key, finish(audio, loud.integrated_lufs, loud.true_peak_db))
-    return key
 
 
 def _make_chunk(p: Plan, cache: Cache, ci: int) -> ChunkEntry:
@@ -230,8 +303,10 @@ def _make_chunk(p: Plan, cache: Cache, ci: int) -> ChunkEntry:
     for key, seg in zip(chunk.segment_keys, chunk.segments, strict=True):
         audio = cache.get_audio(key)
         if audio is None:  # removed or damaged since it was made (e.g. a concurrent prune)
-            raise SynthesisError("its audio vanished from the cache; run again",
-                                 segment=_label(p.article.slug, p.script, seg))
+            raise SynthesisError(
+                "its audio vanished from the cache; run again",
+                segment=_label(p.article.slug, p.script, seg),
+            )
         speech.append(audio)
     pcm, placements = stitch(speech, chunk.pauses, chunk.lead)
     mp3 = encode(pcm, SAMPLE_RATE, p.settings.bitrate)
@@ -244,11 +319,11 @@ def _render(
 ) -> tuple[int, dict[int, ChunkEntry]]:
     """Synthesise, master, stitch and encode the chapters ``needed``; return (made, chunks).
 
-    One pipeline: sentences are mastered as they arrive from the engine's worker processes, and
-    each chapter is encoded as soon as its last sentence is ready, so encoding overlaps
-    synthesis. Threads suffice here: numpy and LAME release the GIL.
+    One pipeline: the engine's worker processes return finished sentences (see
+    :class:`Mastered`), and each paragraph is stitched and encoded, in threads (LAME releases
+    the GIL), as soon as its last sentence arrives, so encoding overlaps synthesis.
     """
-    from concurrent.futures import Future, wait
+    from concurrent.futures import Future
 
     from narrate.workers import WorkerPool
 
@@ -270,42 +345,48 @@ def _render(
                 if not missing[ci]:
                     chunks[ci] = ex.submit(_make_chunk, p, cache, ci)
 
+        # numpy (for stitching) takes ~0.1 s to import: let it load while the workers start.
+        ex.submit(importlib.import_module, "narrate.assemble")
         for ci in needed:
             if not missing[ci]:
                 chunks[ci] = ex.submit(_make_chunk, p, cache, ci)
         for name, batch in todo.items():
             procs = max(1, min(jobs or cores, len(batch)))
-            log(f"{p.article.slug}: synthesising {len(batch)} of {len(p.script.segments)} "
-                f"sentences with {name} ({procs} worker{'s' if procs > 1 else ''})")
-            finishing: set[Future[str]] = set()
-            with WorkerPool(backends.factory(name), processes=procs) as pool:
+            log(
+                f"{p.article.slug}: synthesising {len(batch)} of {len(p.script.segments)} "
+                f"sentences with {name} ({procs} worker{'s' if procs > 1 else ''})"
+            )
+            loud = p.settings.loudness
+            factory = Mastered(backends.factory(name), loud.integrated_lufs, loud.true_peak_db)
+            with WorkerPool(factory, processes=procs) as pool:
                 for job, audio in pool.run(batch):
-                    finishing.add(ex.submit(_finish, p, cache, job.key, audio))
+                    cache.put_audio(job.key, audio)
                     made += 1
-                    done, finishing = wait(finishing, timeout=0)
-                    for f in done:
-                        ready(f.result())
-            for f in wait(finishing).done:
-                ready(f.result())
-        log(f"{p.article.slug}: encoding {len(needed)} of {len(p.chunks)} chapters")
+                    ready(job.key)
+        log(f"{p.article.slug}: encoding {len(needed)} of {len(p.chunks)} paragraphs")
         return made, {ci: f.result() for ci, f in chunks.items()}
 
 
 def _timeline(p: Plan, entries: Sequence[ChunkEntry]) -> tuple[list[Chapter], list[Cue], int]:
     """Return chapters and sentence cues in ms on the decoded timeline, and total samples."""
-    chapters: list[Chapter] = []
     cues: list[Cue] = []
+    starts: list[tuple[int, int]] = []  # (chapter index, first sample)
     offset = 0
-    starts = []
-    for chunk, entry in zip(p.chunks, entries, strict=False):
-        starts.append(offset)
-        for seg, (a, b) in zip(chunk.segments, entry.meta["placements"], strict=False):
-            base = offset + ENCODER_DELAY
+    for chunk, entry in zip(p.chunks, entries, strict=True):
+        if chunk.first_in_chapter:
+            starts.append((chunk.chapter, offset))
+        base = offset + ENCODER_DELAY
+        for seg, (a, b) in zip(chunk.segments, entry.meta["placements"], strict=True):
             cues.append(Cue(seg.id, _ms(base + a), _ms(base + b), seg.display))
         offset += entry.meta["frames"] * SAMPLES_PER_FRAME
-    for i, chunk in enumerate(p.chunks):
-        end = starts[i + 1] if i + 1 < len(starts) else offset
-        chapters.append(Chapter(p.script.chapters[chunk.chapter].title, _ms(starts[i]), _ms(end)))
+    chapters = [
+        Chapter(
+            p.script.chapters[ci].title,
+            _ms(at),
+            _ms(starts[n + 1][1] if n + 1 < len(starts) else offset),
+        )
+        for n, (ci, at) in enumerate(starts)
+    ]
     return chapters, cues, offset
 
 
@@ -324,7 +405,7 @@ def build(
     log: Log = _quiet,
 ) -> BuildResult:
     """Build (or confirm up to date) one planned article; publish its outputs atomically."""
-    from narrate.tags import write_id3
+    from narrate.tags import id3_tag
 
     t0 = time.perf_counter()
     slug = p.article.slug
@@ -336,17 +417,25 @@ def build(
             record = pub.read_record(audio_dir, slug) or {}
             # A run stopped (kill -9, full disk) after publishing but before the manifest was
             # updated left it behind; this is a no-op, touching no file, when it is current.
-            _update_manifest(p, audio_dir, float(record.get("duration", 0.0)), len(p.chunks))
+            mp3_path = pub.output_path(audio_dir, slug, pub.MP3)
+            _update_manifest(
+                p,
+                audio_dir,
+                float(record.get("duration", 0.0)),
+                len(p.script.chapters),
+                mp3_path.stat().st_size,
+                record["outputs"][mp3_path.name],
+            )
             return BuildResult(
                 slug,
                 "up to date",
-                0,
-                total,
-                total,
-                0,
-                len(p.chunks),
-                float(record.get("duration", 0.0)),
-                time.perf_counter() - t0,
+                synthesised=0,
+                reused=total,
+                total=total,
+                chunks=len(p.chunks),
+                chapters=len(p.script.chapters),
+                duration=float(record.get("duration", 0.0)),
+                seconds=time.perf_counter() - t0,
             )
 
         entries: list[ChunkEntry | None] = [
@@ -362,20 +451,10 @@ def build(
         chapters, cues, samples = _timeline(p, done)
         duration = samples / SAMPLE_RATE
 
-        pub._ensure_dir(audio_dir)
-        mp3_tmp: Path | None = None
-        try:
-            mp3_tmp = pub._write_temp(
-                pub.output_path(audio_dir, slug, pub.MP3), b"".join(e.mp3 for e in done)
-            )
-            tags = _tags(p.article, p.settings)
-            write_id3(mp3_tmp, chapters=chapters, **tags)
-        except BaseException as exc:
-            if mp3_tmp is not None:
-                mp3_tmp.unlink(missing_ok=True)
-            if isinstance(exc, OSError):  # a full disk: the MP3 is written beside its target
-                raise OutputError.writing(exc, f"the audio folder {audio_dir}") from exc
-            raise
+        # The tag and the frames are joined in memory: one write, no rewrite of a whole MP3.
+        mp3 = id3_tag(chapters=chapters, **_tags(p.article, p.settings)) + b"".join(
+            e.mp3 for e in done
+        )
         record = {
             "format": FORMAT_VERSION,
             "slug": slug,
@@ -385,31 +464,36 @@ def build(
             "segments": total,
         }
         files: dict[str, bytes | Path] = {
-            pub.MP3: mp3_tmp,
+            pub.MP3: mp3,
             pub.CHAPTERS_JSON: chapters_json(chapters).encode("utf-8"),
             pub.CHAPTERS_VTT: chapters_vtt(chapters).encode("utf-8"),
             pub.TRANSCRIPT_VTT: transcript_vtt(cues).encode("utf-8"),
         }
         written = pub.publish(audio_dir, slug, files, record)
-        _update_manifest(p, audio_dir, duration, len(chapters))
+        _update_manifest(
+            p, audio_dir, duration, len(chapters), len(mp3), hashlib.sha256(mp3).hexdigest()
+        )
         return BuildResult(
             slug,
             "built",
-            made,
-            total - made,
-            total,
-            len(needed),
-            len(chapters),
-            duration,
-            time.perf_counter() - t0,
-            [str(w) for w in written if w.suffix != ".json" or not w.name.endswith(pub.RECORD)],
+            synthesised=made,
+            reused=total - made,
+            total=total,
+            chapters_reencoded=len({p.chunks[ci].chapter for ci in needed}),
+            chunks_reencoded=len(needed),
+            chunks=len(p.chunks),
+            chapters=len(chapters),
+            duration=duration,
+            seconds=time.perf_counter() - t0,
+            files=[str(w) for w in written if not w.name.endswith(pub.RECORD)],
         )
 
 
-def _update_manifest(p: Plan, audio_dir: Path, duration: float, chapters: int) -> None:
-    """Set the article's entry in ``manifest.json`` from its published MP3."""
+def _update_manifest(
+    p: Plan, audio_dir: Path, duration: float, chapters: int, size: int, sha256: str
+) -> None:
+    """Set the article's entry in ``manifest.json`` (a no-op when it is already current)."""
     slug = p.article.slug
-    mp3_path = pub.output_path(audio_dir, slug, pub.MP3)
     pub.update_manifest(
         audio_dir,
         slug,
@@ -417,8 +501,8 @@ def _update_manifest(p: Plan, audio_dir: Path, duration: float, chapters: int) -
             "slug": slug,
             "title": p.article.title,
             "duration": round(duration, 3),
-            "bytes": mp3_path.stat().st_size,
-            "sha256": pub.sha256_file(mp3_path),
+            "bytes": size,
+            "sha256": sha256,
             "chapters": chapters,
             "files": {s.lstrip(".").replace(".", "_"): f"{slug}{s}" for s in pub.OUTPUTS},
         },

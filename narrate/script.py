@@ -39,6 +39,8 @@ class Segment:
     voice: VoiceSettings
     pause_after: float
     """Seconds of silence after this segment's speech ends."""
+    boundary: str = "sentence"
+    """What follows: "sentence", "heading" (after a heading), "paragraph", "chapter" or "end"."""
     line: int = 0
     """Source line of the block it came from (for error messages)."""
 
@@ -210,14 +212,14 @@ def build_script(article: Article, settings: Settings) -> Script:
     p = s.pauses
     by_boundary = {"sentence": p.sentence, "paragraph": p.paragraph, "heading": p.heading}
     built: list[list[Segment]] = [[] for _ in chapters]
-    for n, ((ci, u), sid) in enumerate(zip(flat, ids, strict=False)):
+    for n, ((ci, u), sid) in enumerate(zip(flat, ids, strict=True)):
         last_of_chapter = n + 1 == len(flat) or flat[n + 1][0] != ci
         if n + 1 == len(flat):
-            pause = p.end
+            pause, boundary = p.end, "end"
         elif last_of_chapter:
-            pause = p.chapter
+            pause, boundary = p.chapter, "chapter"
         else:
-            pause = by_boundary[u.pause]
+            pause, boundary = by_boundary[u.pause], u.pause
         built[ci].append(
             Segment(
                 id=sid,
@@ -227,6 +229,7 @@ def build_script(article: Article, settings: Settings) -> Script:
                 spoken=normalise(u.spoken, s.lexicon),
                 voice=s.voice_for(u.kind),
                 pause_after=pause,
+                boundary=boundary,
                 line=u.line,
             )
         )
@@ -234,7 +237,7 @@ def build_script(article: Article, settings: Settings) -> Script:
         slug=article.slug,
         title=article.title,
         chapters=tuple(
-            Chapter(t, tuple(segs)) for (t, _), segs in zip(chapters, built, strict=False)
+            Chapter(t, tuple(segs)) for (t, _), segs in zip(chapters, built, strict=True)
         ),
         lead_in=p.start,
         tail=p.end,
