@@ -40,6 +40,8 @@ the pause, never after the onset, and well within 0.3 s of it.
 """
 SAMPLE_RATE = 22_050
 MIN_TAIL = 0.1
+MASTER_HERE_UP_TO = 4
+"""Batches of at most this many sentences are mastered in this process (see _render)."""
 
 Log = Callable[[str], None]
 
@@ -50,7 +52,7 @@ def _quiet(_: str) -> None:
 
 @dataclass(frozen=True)
 class ChunkPlan:
-    """One separately encoded stretch (a paragraph, quote, list item...): key and layout."""
+    """One separately encoded stretch (a sentence and the pause after it): key and layout."""
 
     key: str
     chapter: int
@@ -91,7 +93,7 @@ class BuildResult:
     chapters_reencoded: int = 0
     """Chapters in which something was re-encoded."""
     chunks_reencoded: int = 0
-    """Separately encoded stretches (paragraphs, quotes, items) re-encoded."""
+    """Separately encoded stretches (one per sentence) re-encoded."""
     chunks: int = 0
     chapters: int = 0
     duration: float = 0.0
@@ -153,34 +155,20 @@ def plan(
         )
         for seg in segments
     ]
-    # Encoded chunks end where a paragraph (or quote, list item, chapter) ends: the joins fall
-    # in silence, and an edit re-encodes only its own paragraph.
-    start = 0
+    # Every sentence is encoded on its own, with the pause after it: each join falls in
+    # silence, and an edit re-encodes only the sentences it changed.
     for i, seg in enumerate(segments):
-        if seg.boundary not in ("paragraph", "chapter", "end"):
-            continue
-        group = segments[start : i + 1]
-        first = start == 0 or segments[start - 1].chapter != seg.chapter
-        pauses = [x.pause_after for x in group]
+        first = i == 0 or segments[i - 1].chapter != seg.chapter
+        lead = script.lead_in if i == 0 else (CHAPTER_LEAD if first else 0.0)
+        pause = seg.pause_after
         if seg.boundary != "end":
             # The next chunk brings the encoder's shift (and a chapter its lead): keep the
             # audible gap what the config asks for.
-            nxt = CHAPTER_LEAD if seg.boundary == "chapter" else 0.0
-            pauses[-1] = max(MIN_TAIL, pauses[-1] - nxt - ENCODER_DELAY / SAMPLE_RATE)
-        lead = script.lead_in if start == 0 else (CHAPTER_LEAD if first else 0.0)
-        group_keys = tuple(keys[start : i + 1])
-        key = digest(
-            "chunk",
-            FORMAT_VERSION,
-            encoder_version(),
-            s.bitrate,
-            SAMPLE_RATE,
-            lead,
-            group_keys,
-            pauses,
-        )
-        chunks.append(ChunkPlan(key, seg.chapter, first, group, group_keys, tuple(pauses), lead))
-        start = i + 1
+            nxt = CHAPTER_LEAD if segments[i + 1].chapter != seg.chapter else 0.0
+            pause = max(MIN_TAIL, pause - nxt - ENCODER_DELAY / SAMPLE_RATE)
+        key = digest("chunk", FORMAT_VERSION, encoder_version(), s.bitrate, SAMPLE_RATE, lead,
+                     keys[i], pause)
+        chunks.append(ChunkPlan(key, seg.chapter, first, (seg,), (keys[i],), (pause,), lead))
     input_hash = digest(
         "outputs",
         FORMAT_VERSION,
@@ -309,6 +297,13 @@ def _make_chunk(p: Plan, cache: Cache, ci: int) -> ChunkEntry:
             )
         speech.append(audio)
     pcm, placements = stitch(speech, chunk.pauses, chunk.lead)
+    # LAME emits ceil(n / 576) + 2 frames for n samples (measured), the audio 1105 samples in:
+    # a whole number of frames leaves the least padding (47 samples). Only the trailing silence
+    # moves, by at most half a frame (13 ms), so pauses stay as the config sets them.
+    n = len(pcm) // 2
+    frames = round(n / SAMPLES_PER_FRAME)
+    fit = max(placements[-1].end, frames * SAMPLES_PER_FRAME)
+    pcm = pcm[: fit * 2] + b"\0\0" * (fit - n)
     mp3 = encode(pcm, SAMPLE_RATE, p.settings.bitrate)
     meta = {"placements": [[x.start, x.end] for x in placements], "pcm_samples": len(pcm) // 2}
     return cache.put_chunk(chunk.key, mp3, meta)
@@ -320,8 +315,8 @@ def _render(
     """Synthesise, master, stitch and encode the chapters ``needed``; return (made, chunks).
 
     One pipeline: the engine's worker processes return finished sentences (see
-    :class:`Mastered`), and each paragraph is stitched and encoded, in threads (LAME releases
-    the GIL), as soon as its last sentence arrives, so encoding overlaps synthesis.
+    :class:`Mastered`), and each is encoded, in threads (LAME releases the GIL), as soon as it
+    arrives, so encoding overlaps synthesis.
     """
     from concurrent.futures import Future
 
@@ -357,13 +352,23 @@ def _render(
                 f"sentences with {name} ({procs} worker{'s' if procs > 1 else ''})"
             )
             loud = p.settings.loudness
-            factory = Mastered(backends.factory(name), loud.integrated_lufs, loud.true_peak_db)
+            # Many sentences: master them in the workers, on every core. A few (an edit):
+            # master them here, where numpy is already loading, not in a worker that would
+            # have to import it before answering.
+            in_workers = len(batch) > MASTER_HERE_UP_TO
+            factory = backends.factory(name)
+            if in_workers:
+                factory = Mastered(factory, loud.integrated_lufs, loud.true_peak_db)
             with WorkerPool(factory, processes=procs) as pool:
                 for job, audio in pool.run(batch):
+                    if not in_workers:
+                        from narrate.assemble import finish
+
+                        audio = finish(audio, loud.integrated_lufs, loud.true_peak_db)
                     cache.put_audio(job.key, audio)
                     made += 1
                     ready(job.key)
-        log(f"{p.article.slug}: encoding {len(needed)} of {len(p.chunks)} paragraphs")
+        log(f"{p.article.slug}: encoding {len(needed)} of {len(p.chunks)} sentences")
         return made, {ci: f.result() for ci, f in chunks.items()}
 
 

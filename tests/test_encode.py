@@ -77,3 +77,10 @@ def test_count_frames_rejects_damaged_streams() -> None:
     with pytest.raises(ValueError):
         count_frames(b"\0" * 10 + mp3)
     assert count_frames(b"") == 0
+
+
+@pytest.mark.parametrize("n", [576 * 39, 576 * 39 + 1, 22050, 576 * 38 - 1])
+def test_lame_emits_ceil_n_over_576_plus_two_frames(n: int) -> None:
+    # build._make_chunk relies on this to size chunks with the least padding.
+    mp3 = encode(b"\0\0" * n, SR, 64)
+    assert count_frames(mp3) == -(-n // SAMPLES_PER_FRAME) + 2

@@ -111,7 +111,7 @@ def test_editing_one_paragraph_resynthesises_only_its_sentences(site: Path) -> N
     assert result["synthesised"] == 1
     assert result["reused"] == result["total"] - 1
     assert result["chapters_reencoded"] == 1
-    assert result["chunks_reencoded"] == 1  # only the edited paragraph
+    assert result["chunks_reencoded"] == 1  # only the edited sentence
 
     new_mp3 = (site / "audio" / f"{SLUG}.mp3").read_bytes()
     chapters = read_chapters(site / "audio" / f"{SLUG}.mp3")
@@ -263,4 +263,4 @@ def test_real_engine_edit_resynthesises_one_sentence(tmp_path: Path) -> None:
     edit(tmp_path, PARAGRAPH, EDITED)
     out = narrate()
     assert "synthesised 1 of 49 sentences, reused 48" in out
-    assert "re-encoded 1 of 20 paragraphs in 1 of 11 chapters" in out
+    assert "re-encoded 1 (in 1 of 11 chapters)" in out
