@@ -264,3 +264,28 @@ def test_real_engine_edit_resynthesises_one_sentence(tmp_path: Path) -> None:
     out = narrate()
     assert "synthesised 1 of 49 sentences, reused 48" in out
     assert "re-encoded 1 (in 1 of 11 chapters)" in out
+
+
+@pytest.mark.e2e
+def test_real_engine_clean_builds_are_byte_identical_whatever_the_workers(tmp_path: Path) -> None:
+    # espeak-ng carries state from one sentence to the next inside a process; each sentence is
+    # spoken in a fresh child, so how sentences are shared among workers cannot change a byte.
+    hashes = set()
+    for jobs in ("1", "2"):
+        site = tmp_path / f"j{jobs}"
+        (site / "content").mkdir(parents=True)
+        shutil.copy(ROOT / "content" / f"{SLUG}.yaml", site / "content" / f"{SLUG}.yaml")
+        shutil.copy(ROOT / "narrate.yaml", site / "narrate.yaml")
+        env = {k: v for k, v in os.environ.items() if k != "NARRATE_CACHE_DIR"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "narrate", SLUG, "-q", "-j", jobs],
+            cwd=site,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs = sorted((site / "audio").glob(f"{SLUG}.*"))
+        hashes.add(tuple(p.read_bytes() for p in outputs))
+    assert len(hashes) == 1

@@ -21,7 +21,9 @@ import importlib.util
 import io
 import os
 import re
+import signal
 import threading
+import warnings
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,7 +220,7 @@ def engine_info() -> dict[str, str]:
 class _Engine:
     """The one pyttsx3/espeak-ng engine of this process, with its workarounds applied."""
 
-    def __init__(self, lib: _Library) -> None:
+    def __init__(self, lib: _Library, *, warm: bool = True) -> None:
         self.library = lib
         dll = _dlopen(lib)
         data_path = self.data_path = _data_path(dll, lib)
@@ -234,11 +236,11 @@ class _Engine:
         self._errors: list[BaseException] = []
         self._tts.connect("finished-utterance", self._on_finished)
         self._tts.connect("error", self._on_error)
-        self._apply_workarounds()
+        self._apply_workarounds(warm)
         self.voices = self._list_voices()
         self.variants = self._list_variants()
 
-    def _apply_workarounds(self) -> None:
+    def _apply_workarounds(self, warm: bool) -> None:
         """Work around pyttsx3 2.99's espeak driver races (field notes; pyttsx3 #126, #194, #334).
 
         1. ``stop()``, called by every ``runAndWait()``, runs ``espeak_Cancel()`` whenever
@@ -249,10 +251,13 @@ class _Engine:
         2. The driver starts "busy", so the first ``runAndWait()`` queues its commands and
            returns as soon as synthesis has been *started*: the file appears later, possibly
            under the next segment's name. An empty ``runAndWait()`` clears that state; every
-           later call blocks until espeak reports the end of the message.
+           later call blocks until espeak reports the end of the message. A forked child that
+           speaks once (see _in_child) skips it: ``synthesise`` also waits for that report,
+           and there is no next segment whose file could be mixed up.
         """
         self._tts.proxy._driver.stop = lambda: None
-        self._tts.runAndWait()
+        if warm:
+            self._tts.runAndWait()
 
     def _on_finished(self, **_: object) -> None:
         self._finished.set()
@@ -363,15 +368,94 @@ class Pyttsx3Backend:
             raise BackendError(
                 f"rate {voice.rate} wpm is outside espeak-ng's range {MIN_RATE}-{MAX_RATE}"
             )
-        engine = _engine()
-        voice_id = _resolve_voice(voice.voice, engine.voices, engine.variants)
-        with _ENGINE_LOCK:
-            audio = _read_wav(engine.synthesise(text, voice_id, voice.rate))
+        if _can_fork():
+            audio = _read_wav(_in_child(self._lib, text, voice))
+        else:
+            engine = _engine()
+            voice_id = _resolve_voice(voice.voice, engine.voices, engine.variants)
+            with _ENGINE_LOCK:
+                audio = _read_wav(engine.synthesise(text, voice_id, voice.rate))
         _check_duration(audio, text, voice.rate)
         return audio
 
     def close(self) -> None:
         """Release nothing: the process-wide engine stays loaded, and no files are kept."""
+
+
+# --- determinism -------------------------------------------------------------------------------
+#
+# espeak-ng's output depends on what the same process spoke before: its wave generator carries
+# state from one message to the next (the same sentence twice in a row differs in its samples and
+# by a few samples in length; seeding espeak's and libc's random numbers changes nothing). Only
+# the first sentence after initialisation is always the same. So each sentence is spoken by a
+# child forked from a process that has loaded, but not started, the engine: the child starts it,
+# speaks once and exits. A build's audio then depends only on its text, voice and rate, never on
+# how sentences were shared between workers or which were cached. Cost: ~15 ms a sentence.
+# (espeak's synchronous output mode, which would let a started engine be forked, hangs
+# pyttsx3's driver loop.)
+
+FORK_SWITCH = "NARRATE_ENGINE_FORK"
+"""Set to ``0`` to speak in this process instead of forked children (faster, not reproducible)."""
+_CHILD_SECONDS_PER_CHAR = 0.5
+"""A child that outlives this (its worker was killed, say) ends itself by SIGALRM."""
+
+
+def _can_fork() -> bool:
+    """Return whether sentences can be spoken in forked children here.
+
+    Only from a process's main thread on POSIX: a Dask worker runs tasks in threads, where a
+    fork could inherit another thread's held lock; there the engine speaks in-process.
+    """
+    return (
+        hasattr(os, "fork")
+        and os.environ.get(FORK_SWITCH, "1") != "0"
+        and threading.current_thread() is threading.main_thread()
+        and _ENGINE is None  # a started engine's thread would not survive the fork
+    )
+
+
+def _in_child(lib: _Library, text: str, voice: VoiceSettings) -> bytes:
+    """Speak ``text`` in a forked child that starts its own engine; return the WAV bytes."""
+    _data_path(_dlopen(lib), lib)  # a broken install is an EnvironmentProblem, raised here
+    import pyttsx3  # noqa: F401 -- imported once here, so every child starts with it loaded
+
+    read_fd, write_fd = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork() in a process with threads; a worker's only other
+        # thread waits to notice its parent's death and holds no lock the child needs.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: speak, send, and leave without any cleanup
+        code = 0
+        try:
+            os.close(read_fd)
+            signal.alarm(int(30 + _CHILD_SECONDS_PER_CHAR * len(text)))
+            try:
+                engine = _Engine(lib, warm=False)
+                voice_id = _resolve_voice(voice.voice, engine.voices, engine.variants)
+                payload = b"ok" + engine.synthesise(text, voice_id, voice.rate)
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                kind = b"en" if isinstance(exc, EnvironmentProblem) else b"er"
+                payload = kind + str(exc).encode("utf-8", "replace")
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_fd, view) :]
+        except BaseException:  # noqa: BLE001 - nothing can be reported; the status says it
+            code = 70
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if payload[:2] == b"ok" and os.waitstatus_to_exitcode(status) == 0:
+        return payload[2:]
+    if payload[:2] == b"en":
+        raise EnvironmentProblem(payload[2:].decode("utf-8", "replace"))
+    if payload[:2] == b"er":
+        raise BackendError(payload[2:].decode("utf-8", "replace"))
+    code = os.waitstatus_to_exitcode(status)
+    raise BackendError(f"the engine's process ended without audio (status {code})")
 
 
 def _resolve_voice(requested: str, voices: list[VoiceInfo], variants: set[str]) -> str:
