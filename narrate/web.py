@@ -8,6 +8,11 @@ because content is text, never markup. The fragment's style and script live in
 
 Deep links: ``#t=83.5``, ``#t=1:23.5`` or ``?t=83.5`` on the page seeks the first narration there
 on load; ``#narrate-SLUG-CUEID`` seeks to that sentence.
+
+The times written into the fragment are a fallback: its script re-reads them from the published
+chapter and transcript tracks when they load, so a fragment pasted before a rebuild still seeks
+to the right places. File URLs carry ``?v=`` and the first hex digits of the MP3's sha256, so a
+browser or CDN never pairs an old MP3 with new tracks.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from narrate import publish as pub
 from narrate.article import Article
@@ -40,6 +45,9 @@ from narrate.errors import NarrateError, OutputError
 PREVIEW_SUFFIX = ".html"
 """The preview page is ``SLUG.html`` beside the article's outputs."""
 DEFAULT_PORT = 8000
+VERSION_LENGTH = 12
+"""Hex digits of the MP3's sha256 in the ``?v=`` of the fragment's file URLs."""
+_BASE_META = re.compile(r'<meta name="narrate-base-url" content="([^"]*)">')
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,9 @@ class Narration:
     paragraph_gap: float | None = None
     """A silence at least this long (seconds) between two sentences starts a new paragraph of
     the transcript; None keeps each chapter one paragraph."""
+    version: str = ""
+    """Cache-busting token for the file URLs (``?v=``): the start of the MP3's sha256; empty
+    leaves the URLs bare."""
 
     @property
     def duration(self) -> float:
@@ -70,7 +81,7 @@ class Narration:
 
 
 def _not_built(slug: str, what: str) -> NarrateError:
-    return NarrateError(f"{slug} has not been built ({what}): run `narrate {slug}` first")
+    return NarrateError(f"`{slug}` has not been built ({what}): run `narrate {slug}` first")
 
 
 def _read_chapters(path: Path, slug: str) -> tuple[Chapter, ...]:
@@ -109,6 +120,24 @@ def paragraph_gap(settings: Settings, article: Article) -> float | None:
     return (pauses.sentence + pauses.paragraph) / 2
 
 
+def mp3_version(audio_dir: Path, slug: str) -> str:
+    """Return the start of the MP3's sha256: from the build record, else the manifest, else the
+    file itself (a published MP3 always has one)."""
+    name = f"{slug}{pub.MP3}"
+    record = pub.read_record(audio_dir, slug) or {}
+    outputs = record.get("outputs")
+    digest = outputs.get(name) if isinstance(outputs, dict) else None
+    if not isinstance(digest, str):
+        try:
+            manifest = json.loads((audio_dir / pub.MANIFEST).read_text("utf-8"))
+            digest = manifest["articles"][slug]["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            digest = None
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        digest = pub.sha256_file(audio_dir / name) or ""
+    return digest[:VERSION_LENGTH]
+
+
 def load_narration(article: Article, audio_dir: Path, gap: float | None = None) -> Narration:
     """Read an article's published chapters and transcript; fail if it has not been built."""
     slug = article.slug
@@ -129,6 +158,7 @@ def load_narration(article: Article, audio_dir: Path, gap: float | None = None) 
         cues=_read_cues(pub.output_path(audio_dir, slug, pub.TRANSCRIPT_VTT), slug),
         mp3_bytes=mp3.stat().st_size,
         paragraph_gap=gap,
+        version=mp3_version(audio_dir, slug),
     )
 
 
@@ -167,9 +197,10 @@ def _megabytes(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
-def asset_url(base_url: str, name: str) -> str:
-    """Return the URL of a published file under ``base_url`` (relative when it is empty)."""
-    name = quote(name)
+def asset_url(base_url: str, name: str, version: str = "") -> str:
+    """Return the URL of a published file under ``base_url`` (relative when it is empty), with
+    ``?v=version`` when one is given."""
+    name = quote(name) + (f"?v={quote(version)}" if version else "")
     return f"{base_url.rstrip('/')}/{name}" if base_url else name
 
 
@@ -231,9 +262,9 @@ def _chapter_list(n: Narration) -> str:
 def embed_fragment(n: Narration, base_url: str = "", lang: str = "en") -> str:
     """Return the HTML fragment for the article page: player, chapter list and transcript."""
     slug, title = n.slug, _e(n.title)
-    mp3 = _e(asset_url(base_url, f"{slug}{pub.MP3}"))
-    chapters_vtt = _e(asset_url(base_url, f"{slug}{pub.CHAPTERS_VTT}"))
-    transcript_vtt = _e(asset_url(base_url, f"{slug}{pub.TRANSCRIPT_VTT}"))
+    mp3 = _e(asset_url(base_url, f"{slug}{pub.MP3}", n.version))
+    chapters_vtt = _e(asset_url(base_url, f"{slug}{pub.CHAPTERS_VTT}", n.version))
+    transcript_vtt = _e(asset_url(base_url, f"{slug}{pub.TRANSCRIPT_VTT}", n.version))
     count = len(n.chapters)
     summary = f"{clock(round(n.duration))} · {count} chapter{'s' if count != 1 else ''}"
     parts = [
@@ -241,7 +272,7 @@ def embed_fragment(n: Narration, base_url: str = "", lang: str = "en") -> str:
         f'aria-label="Listen to the article: {title}">',
         f"<style>\n{_asset('narrate.css').strip()}\n</style>",
         f'<p class="narrate-head"><strong>Listen to this article</strong> '
-        f"<span>{summary}</span></p>",
+        f"<span data-narrate-summary>{summary}</span></p>",
         f'<audio controls preload="metadata" src="{mp3}" aria-label="Narration of {title}">',
         f'<track kind="chapters" src="{chapters_vtt}" srclang="{_e(lang)}" '
         f'label="Chapters" default>',
@@ -283,6 +314,7 @@ def preview_page(n: Narration, base_url: str = "", lang: str = "en") -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(n.title)} · narration preview</title>",
         '<link rel="icon" href="data:,">',
+        f'<meta name="narrate-base-url" content="{_e(base_url)}">',
         f"<style>\n{_asset('preview.css').strip()}\n</style>",
         "</head>",
         "<body>",
@@ -308,11 +340,39 @@ def write_preview(n: Narration, audio_dir: Path, base_url: str = "") -> Path:
     target = pub.output_path(audio_dir, n.slug, PREVIEW_SUFFIX)
     data = preview_page(n, base_url).encode("utf-8")
     try:
+        if target.read_bytes() == data:
+            return target  # unchanged: leave the file (and its mtime) alone
+    except OSError:
+        pass
+    try:
         tmp = pub._write_temp(target, data)
         os.replace(tmp, target)
     except OSError as exc:
         raise OutputError(f"could not write {target}: {exc.strerror or exc}") from exc
     return target
+
+
+def refresh_preview(settings: Settings, slug: str) -> Path | None:
+    """Rewrite ``SLUG.html`` from the current outputs if a preview was written; else do nothing.
+
+    Call it after a build: the page keeps the base URL it was written with. Returns the page's
+    path, or None when the article has no preview. Raises NarrateError (the article or its
+    outputs cannot be read) or OutputError (the page cannot be written).
+    """
+    from narrate.content import load_article
+
+    target = pub.output_path(settings.audio_dir, slug, PREVIEW_SUFFIX)
+    try:
+        old = target.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        old = ""  # unreadable: write it anew
+    match = _BASE_META.search(old)
+    base_url = html.unescape(match.group(1)) if match else ""
+    article = load_article(settings.content_dir / f"{slug}.yaml")
+    narration = load_narration(article, settings.audio_dir, paragraph_gap(settings, article))
+    return write_preview(narration, settings.audio_dir, base_url)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,8 +431,14 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def send_head(self) -> Any:
-        """Answer a Range request with 206 and the slice; anything else as usual."""
+        """Answer a Range request with 206 and the slice; anything else as usual.
+
+        Dot-files (narrate's locks, temporary files) are never served: 404.
+        """
         self._remaining = None
+        if any(part.startswith(".") for part in unquote(urlsplit(self.path).path).split("/")):
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
         header = self.headers.get("Range")
         path = self.translate_path(self.path)
         if header is None or not os.path.isfile(path) or self.path.endswith("/"):

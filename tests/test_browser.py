@@ -3,7 +3,8 @@
 The ImageNet article and a markup-laden one are built with the real engine, their preview pages
 written by `narrate preview`, and a bare page holds both fragments pasted from `narrate embed`.
 narrate's own Range-capable server serves the audio folder on 127.0.0.1. Every test fails on
-any page error or console error.
+any page error or console error. The last tests edit and rebuild an article under a fragment
+pasted before the edit, as a site that never re-pastes it would.
 
 Without Chromium (or playwright) these tests skip, saying why; with NARRATE_REQUIRE_BROWSER=1
 (CI) they fail instead.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from narrate.chapters import parse_vtt
-from narrate.web import server_url, serving
+from narrate.web import clock, server_url, serving
 from tests.test_web import TRICKY_TITLE, TRICKY_YAML, build, make_site, run_narrate
 
 if TYPE_CHECKING:
@@ -130,10 +132,14 @@ def chapters_of(audio: Path, slug: str) -> list[dict[str, Any]]:
     return list(data["chapters"])
 
 
-def open_player(page: Page, url: str, slug: str = "imagenet") -> str:
-    """Load ``url``, wait until the player's metadata is in, mute it; return its root selector."""
+def open_player(page: Page, url: str | None, slug: str = "imagenet") -> str:
+    """Load ``url`` (None: reload the page), wait until the player's metadata is in, mute it;
+    return its root selector."""
     root = f'[data-narrate="{slug}"]'
-    page.goto(url)
+    if url is None:
+        page.reload()
+    else:
+        page.goto(url)
     page.wait_for_function(
         "r => { const a = document.querySelector(r + ' audio');"
         " return a.readyState >= 1 && a.closest('[data-narrate-ready]'); }",
@@ -292,7 +298,8 @@ def test_two_fragments_on_one_page_play_one_at_a_time(page: Page, base_url: str)
     page.wait_for_function("r => !document.querySelector(r + ' audio').paused", arg=first)
     page.locator(f"{second} [data-narrate-chapters] button").nth(1).click()
     page.wait_for_function("r => !document.querySelector(r + ' audio').paused", arg=second)
-    assert page.evaluate("r => document.querySelector(r + ' audio').paused", first)
+    # paused turns false at play(); the other player is paused on the "play" event just after.
+    page.wait_for_function("r => document.querySelector(r + ' audio').paused", arg=first)
     marked = page.locator(f"{second} [data-narrate-chapters] [aria-current]")
     assert "Q&A <i>time</i>" in marked.inner_text()
 
@@ -326,3 +333,147 @@ def test_screenshot_of_the_preview_while_playing(page: Page, base_url: str, tmp_
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     print(f"screenshot: {shot}")
+
+
+# ---------------------------------------------------------------------------------------------
+# A fragment pasted before a rebuild
+
+OLD_SENTENCE = (
+    "Created between 2007 and 2009, ImageNet became a transformative force in AI research."
+)
+NEW_SENTENCE = (
+    "Created between 2007 and 2009 by a small team of researchers at Princeton University, "
+    "ImageNet soon became a transformative force in AI research."
+)
+ADDED_SECTION = """\
+  - heading: "Added <b>later</b> & more"
+    paragraphs:
+      - "A sentence that was not there before."
+"""
+
+
+@pytest.fixture
+def pasted(audio: Path, tmp_path: Path) -> Path:
+    """Return a site with imagenet and tricky built and their fragments pasted in bare.html."""
+    site = make_site(tmp_path / "site", {"imagenet": None, "tricky": TRICKY_YAML})
+    cache = audio.parent / ".cache"
+    if cache.is_dir():  # the module's sentences: only edited ones are synthesised again
+        shutil.copytree(cache, site / ".cache")
+    fragments = []
+    for slug in ("imagenet", "tricky"):
+        build(site, slug)
+        result = run_narrate("embed", slug, cwd=site)
+        assert result.returncode == 0, result.stderr
+        fragments.append(result.stdout)
+    page = "<!doctype html>\n<html lang=en><meta charset=utf-8><title>Pasted</title>"
+    page += '<link rel="icon" href="data:,">\n<body>\n' + "\n".join(fragments) + "</body></html>\n"
+    (site / "audio" / "bare.html").write_text(page, "utf-8")
+    return site
+
+
+def wait_synced(page: Page, root: str) -> None:
+    """Wait until the fragment has taken its times from both published tracks."""
+    page.wait_for_function(
+        "r => document.querySelector(r).hasAttribute('data-narrate-synced')", arg=root
+    )
+
+
+def seek_by_click(page: Page, locator: Any) -> float:
+    """Click ``locator`` and return where the player's next seek landed."""
+    page.evaluate(
+        """() => { window.landed = null; document.querySelectorAll('audio').forEach(a =>
+             a.addEventListener('seeked', () => { window.landed = a.currentTime; },
+                                { once: true })); }"""
+    )
+    locator.click()
+    page.wait_for_function("window.landed !== null")
+    return float(page.evaluate("window.landed"))
+
+
+def test_a_fragment_pasted_before_a_rebuild_seeks_by_the_new_tracks(
+    page: Page, pasted: Path
+) -> None:
+    audio = pasted / "audio"
+    old_chapters = chapters_of(audio, "imagenet")
+    old_cues = {c.text: c for c in parse_vtt((audio / "imagenet.transcript.vtt").read_text())}
+    edited = old_cues[OLD_SENTENCE]
+    with serving(audio) as server:
+        root = open_player(page, server_url(server, "bare.html"))
+        wait_synced(page, root)
+        buttons = page.locator(f"{root} [data-narrate-chapters] button")
+        landed = seek_by_click(page, buttons.nth(4))
+        assert abs(landed - old_chapters[4]["startTime"]) <= SEEK_TOLERANCE
+
+        # An editor changes one sentence of the introduction and rebuilds; nobody re-pastes.
+        article = pasted / "content" / "imagenet.yaml"
+        text = article.read_text("utf-8")
+        assert text.count(OLD_SENTENCE) == 1
+        article.write_text(text.replace(OLD_SENTENCE, NEW_SENTENCE), "utf-8")
+        build(pasted, "imagenet")
+        chapters = chapters_of(audio, "imagenet")
+        cues = parse_vtt((audio / "imagenet.transcript.vtt").read_text("utf-8"))
+        moved = [
+            c
+            for c, o in zip(chapters, old_chapters, strict=True)
+            if c["startTime"] - o["startTime"] > 0.5
+        ]
+        assert len(moved) >= len(chapters) - 3, "the edit should move the later chapters"
+        bare = (audio / "bare.html").read_text("utf-8")
+        assert f'data-start="{old_chapters[4]["startTime"]!r}"' in bare  # still the old times
+
+        root = open_player(page, None)
+        wait_synced(page, root)
+        assert buttons.count() == len(chapters)
+        for i, chapter in enumerate(chapters):
+            landed = seek_by_click(page, buttons.nth(i))
+            assert abs(landed - chapter["startTime"]) <= SEEK_TOLERANCE, chapter["title"]
+            assert buttons.nth(i).get_attribute("aria-current") == "true"
+            assert buttons.nth(i).locator("time").inner_text() == clock(chapter["startTime"])
+
+        # Every sentence still in the track has its new times; the edited one is marked stale.
+        spans = page.locator(f"{root} [data-narrate-transcript] [data-cue]")
+        shown = spans.evaluate_all(
+            "els => els.map(e => [e.dataset.cue, +e.dataset.start, +e.dataset.end,"
+            " e.hasAttribute('data-stale')])"
+        )
+        new = {c.id: c for c in cues}
+        for cue_id, start, end, stale in shown:
+            if cue_id == edited.id:
+                assert stale and start == edited.start_ms / 1000
+            else:
+                assert not stale
+                assert (start, end) == (new[cue_id].start_ms / 1000, new[cue_id].end_ms / 1000)
+        assert edited.id not in new and len(shown) == len(cues)
+        # A stale sentence still plays from where it was.
+        landed = seek_by_click(page, page.locator(f"#narrate-imagenet-{edited.id}"))
+        assert abs(landed - edited.start_ms / 1000) <= SEEK_TOLERANCE
+
+        # The length shown is the rebuilt audio's, not the one baked into the fragment.
+        duration = float(page.evaluate("r => document.querySelector(r + ' audio').duration", root))
+        assert duration == pytest.approx(chapters[-1]["endTime"], abs=0.2)
+        head = page.locator(f"{root} [data-narrate-summary]").inner_text()
+        assert head == f"{clock(round(duration))} · {len(chapters)} chapters"
+
+
+def test_a_pasted_chapter_list_is_rebuilt_when_chapters_are_added(page: Page, pasted: Path) -> None:
+    audio = pasted / "audio"
+    (pasted / "content" / "tricky.yaml").write_text(TRICKY_YAML + ADDED_SECTION, "utf-8")
+    build(pasted, "tricky")
+    chapters = chapters_of(audio, "tricky")
+    assert len(chapters) == 3
+    with serving(audio) as server:
+        root = open_player(page, server_url(server, "bare.html"), slug="tricky")
+        wait_synced(page, root)
+        nav = f"{root} [data-narrate-chapters]"
+        titles = page.locator(f"{nav} .narrate-title").all_inner_texts()
+        assert titles == [c["title"] for c in chapters]
+        assert titles[-1] == "Added <b>later</b> & more"  # text from the track, not markup
+        assert page.locator(f"{root} b, {root} i, {root} em").count() == 0
+        numbers = page.locator(f"{nav} .narrate-n").all_inner_texts()
+        assert numbers == ["1", "2", "3"]
+        last = page.locator(f"{nav} button").nth(2)
+        landed = seek_by_click(page, last)
+        assert abs(landed - chapters[2]["startTime"]) <= SEEK_TOLERANCE
+        assert last.get_attribute("aria-current") == "true"
+        assert page.locator(f"{root} [data-narrate-summary]").inner_text().endswith("3 chapters")
+        assert page.locator(f"{root} [data-stale]").count() == 0

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from narrate.chapters import Chapter, Cue, parse_vtt
+from narrate.settings_file import load_settings
 from narrate.web import (
     Narration,
     asset_url,
@@ -31,6 +32,7 @@ from narrate.web import (
     embed_fragment,
     parse_range,
     preview_page,
+    refresh_preview,
     server_url,
     serving,
 )
@@ -242,13 +244,17 @@ def test_fragment_matches_the_published_chapters_and_transcript(
     assert root.attrs["data-narrate"] == "tricky"
     player = root.one("audio")
     assert "controls" in player.attrs and player.attrs["preload"] == "metadata"
-    assert player.attrs["src"] == "tricky.mp3"
+    # Every file URL carries the MP3's checksum, so no cache pairs an old MP3 with new tracks.
+    v = "?v=" + hashlib.sha256((audio / "tricky.mp3").read_bytes()).hexdigest()[:12]
+    assert player.attrs["src"] == "tricky.mp3" + v
     assert player.attrs["aria-label"] == f"Narration of {TRICKY_TITLE}"
     tracks = {t.attrs["kind"]: t for t in player.find_all("track")}
-    assert tracks["chapters"].attrs["src"] == "tricky.chapters.vtt"
+    assert tracks["chapters"].attrs["src"] == "tricky.chapters.vtt" + v
     assert "default" in tracks["chapters"].attrs
-    assert tracks["captions"].attrs["src"] == "tricky.transcript.vtt"
-    assert player.one("a").attrs["href"] == "tricky.mp3"  # fallback for no <audio> support
+    assert tracks["captions"].attrs["src"] == "tricky.transcript.vtt" + v
+    assert player.one("a").attrs["href"] == "tricky.mp3" + v  # fallback for no <audio> support
+    head = root.one(attr="data-narrate-summary")  # the script replaces it from the real audio
+    assert head.text == f"{clock(round(chapters[-1]['endTime']))} · {len(chapters)} chapters"
 
     buttons = root.one(attr="data-narrate-chapters").find_all("button")
     assert [b.attrs["type"] for b in buttons] == ["button"] * len(chapters)
@@ -294,7 +300,8 @@ def test_base_url_comes_from_the_option_or_the_config(site: Path) -> None:
     result = run_narrate("embed", "plain", "--base-url", "https://cdn.example.org/a b/", cwd=site)
     assert result.returncode == 0, result.stderr
     player = parse_html(result.stdout).one("audio")
-    assert player.attrs["src"] == "https://cdn.example.org/a b/plain.mp3"
+    v = hashlib.sha256((site / "audio" / "plain.mp3").read_bytes()).hexdigest()[:12]
+    assert player.attrs["src"] == f"https://cdn.example.org/a b/plain.mp3?v={v}"
     config = (site / "narrate.yaml").read_text("utf-8")
     other = site / "other.yaml"
     other.write_text(
@@ -304,8 +311,8 @@ def test_base_url_comes_from_the_option_or_the_config(site: Path) -> None:
     assert result.returncode == 0, result.stderr
     tracks = parse_html(result.stdout).find_all("track")
     assert [t.attrs["src"] for t in tracks] == [
-        "https://example.org/audio/plain.chapters.vtt",
-        "https://example.org/audio/plain.transcript.vtt",
+        f"https://example.org/audio/plain.chapters.vtt?v={v}",
+        f"https://example.org/audio/plain.transcript.vtt?v={v}",
     ]
 
 
@@ -327,6 +334,60 @@ def test_preview_writes_a_standalone_page_atomically(site: Path, tricky_fragment
     ]
     assert tricky_fragment.strip() in page
     assert not list((site / "audio").glob(".tricky.html.*"))
+
+
+@pytest.mark.e2e
+def test_refresh_preview_rewrites_an_existing_preview_with_the_rebuilt_times(
+    tmp_path: Path,
+) -> None:
+    site = make_site(tmp_path / "site", {"plain": PLAIN_YAML, "tricky": TRICKY_YAML})
+    audio = site / "audio"
+    build(site, "plain")
+    build(site, "tricky")
+    settings = load_settings(site)
+    # No preview was asked for: none appears.
+    assert refresh_preview(settings, "tricky") is None
+    assert not (audio / "tricky.html").exists()
+
+    result = run_narrate("preview", "plain", "--base-url", "/audio/", cwd=site)
+    assert result.returncode == 0, result.stderr
+    old_page = (audio / "plain.html").read_text("utf-8")
+    old_chapters = json.loads((audio / "plain.chapters.json").read_text("utf-8"))["chapters"]
+    # An editor lengthens the summary: the later sentences and the second chapter move.
+    (site / "content" / "plain.yaml").write_text(
+        PLAIN_YAML.replace(
+            "A short summary.", "A much longer summary, which takes a good while longer to say."
+        ),
+        "utf-8",
+    )
+    build(site, "plain")
+    assert refresh_preview(settings, "plain") == audio / "plain.html"
+
+    chapters = json.loads((audio / "plain.chapters.json").read_text("utf-8"))["chapters"]
+    cues = parse_vtt((audio / "plain.transcript.vtt").read_text("utf-8"))
+    assert chapters[1]["startTime"] > old_chapters[1]["startTime"] + 1
+    page = (audio / "plain.html").read_text("utf-8")
+    doc = parse_html(page)
+    buttons = doc.one(attr="data-narrate-chapters").find_all("button")
+    assert [float(b.attrs["data-start"] or "nan") for b in buttons] == [
+        c["startTime"] for c in chapters
+    ]
+    spoken = doc.one(attr="data-narrate-transcript").find_all(attr="data-start")
+    assert [(e.attrs["data-cue"], e.attrs["data-start"], e.attrs["data-end"]) for e in spoken] == [
+        (c.id, repr(c.start_ms / 1000), repr(c.end_ms / 1000)) for c in cues
+    ]
+    # The page keeps the base URL it was written with; the version follows the new MP3.
+    v = hashlib.sha256((audio / "plain.mp3").read_bytes()).hexdigest()[:12]
+    assert doc.one("audio").attrs["src"] == f"/audio/plain.mp3?v={v}"
+    assert f"plain.mp3?v={v}" not in old_page
+    # It is exactly the page `narrate preview` writes now, so a second refresh changes nothing.
+    result = run_narrate("preview", "plain", "--base-url", "/audio/", cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert (audio / "plain.html").read_text("utf-8") == page
+    mtime = (audio / "plain.html").stat().st_mtime_ns
+    assert refresh_preview(settings, "plain") == audio / "plain.html"
+    assert (audio / "plain.html").stat().st_mtime_ns == mtime
+    assert not list(audio.glob(".plain.html.*"))
 
 
 def test_fragment_escapes_every_piece_of_text() -> None:
@@ -351,6 +412,9 @@ def test_fragment_escapes_every_piece_of_text() -> None:
         assert all("onerror" not in k for e in doc.iter() for k in e.attrs)
     audio = parse_html(embed_fragment(n, 'https://x/"q"')).one("audio")
     assert audio.attrs["src"] == 'https://x/"q"/x.mp3'  # quoted in the attribute, intact
+    page = parse_html(preview_page(n, 'https://x/"q"'))
+    base = [m for m in page.find_all("meta") if m.attrs.get("name") == "narrate-base-url"]
+    assert [m.attrs["content"] for m in base] == ['https://x/"q"']
 
 
 @pytest.mark.parametrize(
@@ -364,6 +428,7 @@ def test_fragment_escapes_every_piece_of_text() -> None:
 )
 def test_asset_url(base: str, expected: str) -> None:
     assert asset_url(base, "a-b.mp3") == expected
+    assert asset_url(base, "a-b.mp3", "0123456789ab") == expected + "?v=0123456789ab"
 
 
 def test_clock() -> None:
@@ -482,6 +547,8 @@ def test_preview_serve_prints_the_url_and_stops_cleanly_on_ctrl_c(site: Path) ->
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
+        # Ctrl-C's default action, even if this test runs with SIGINT ignored (nohup, CI).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout is not None
@@ -500,3 +567,15 @@ def test_preview_serve_prints_the_url_and_stops_cleanly_on_ctrl_c(site: Path) ->
             proc.wait()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_server_never_serves_dot_files(tmp_path: Path) -> None:
+    # narrate's zero-byte locks and temporary files live beside the outputs.
+    for name in (".a.lock", ".manifest.json.lock", ".a.mp3.x1y2.part", "a.mp3"):
+        (tmp_path / name).write_bytes(b"x")
+    with serving(tmp_path) as server:
+        base = server_url(server)
+        for path in (".a.lock", ".manifest.json.lock", "%2Ea.lock", ".a.mp3.x1y2.part"):
+            assert _get(base + path)[0] == 404, path
+            assert _get(base + path, {"Range": "bytes=0-"})[0] == 404, path
+        assert _get(base + "a.mp3")[0] == 200
