@@ -50,12 +50,12 @@ def validate_slug(slug: str, reserved: Collection[str]) -> str:
         stem = slug.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
         stem = stem[: -len(SUFFIX)] if stem.endswith(SUFFIX) else stem
         guess = _suggest_slug(stem)
-        hint = f"; for {slug!r} give `{guess}`" if guess and _SLUG.match(guess) else ""
+        hint = f"; for `{slug}` give `{guess}`" if guess and _SLUG.match(guess) else ""
         raise UsageError(f"give the article's slug, not a path or file name{hint}; {rule}")
     if not _SLUG.match(slug):
         guess = _suggest_slug(slug)
         hint = f"; did you mean `{guess}`?" if guess and _SLUG.match(guess) else ""
-        raise UsageError(f"{slug!r} is not a valid article slug: {rule}{hint}")
+        raise UsageError(f"`{slug}` is not a valid article slug: {rule}{hint}")
     if slug in reserved:
         raise UsageError(
             f"`{slug}` is a narrate command name, so it cannot name an article; "

@@ -66,6 +66,14 @@ class BackendError(NarrateError):
     """A TTS backend is unknown, missing an optional dependency, or failed."""
 
 
+class UnknownVoiceError(BackendError):
+    """A backend has no voice by that name; ``suggestion`` is its closest voice, if any."""
+
+    def __init__(self, message: str, *, suggestion: str | None = None) -> None:
+        self.suggestion = suggestion
+        super().__init__(message)
+
+
 class SynthesisError(BackendError):
     """Synthesis of one segment failed even after a retry in a fresh worker."""
 

@@ -161,7 +161,7 @@ def publish(
             for p in temps.values():
                 p.unlink(missing_ok=True)
             raise OutputError(
-                f"publishing {slug} in {audio_dir} stopped part-way ({exc.strerror or exc}); "
+                f"publishing `{slug}` in {audio_dir} stopped part-way ({exc.strerror or exc}); "
                 "`narrate status` shows the mismatch and the next build repairs it"
             ) from exc
     _fsync_dir(audio_dir)
@@ -228,7 +228,7 @@ def article_lock(
             lock.acquire(timeout=wait)
     except Timeout as exc:
         raise LockedError(
-            f"another narrate run is building {slug!r} (lock {lock.lock_file}); "
+            f"another narrate run is building `{slug}` (lock {lock.lock_file}); "
             "wait for it to finish and run again"
         ) from exc
     except OSError as exc:  # the lock file cannot be created: a full disk, a read-only folder
@@ -267,5 +267,5 @@ def update_manifest(audio_dir: Path, slug: str, entry: Mapping[str, Any] | None)
     except OSError as exc:
         # The article's own files are already published (or removed) by now.
         raise OutputError.writing(
-            exc, str(path), outcome=f"{MANIFEST} still shows the previous state of {slug}"
+            exc, str(path), outcome=f"{MANIFEST} still shows the previous state of `{slug}`"
         ) from exc

@@ -73,6 +73,13 @@ def clean(settings: Settings) -> list[Path]:
                 path.unlink()
                 removed.append(path)
         pub.update_manifest(settings.audio_dir, slug, None)
+    # The zero-byte lock file each build leaves (``.SLUG.lock``), once its article is gone.
+    if settings.audio_dir.is_dir():
+        for lock in sorted(settings.audio_dir.glob(".*.lock")):
+            slug = lock.name[1 : -len(".lock")]
+            if slug not in live and slug != pub.MANIFEST:
+                lock.unlink(missing_ok=True)
+                removed.append(lock)
     return removed
 
 
@@ -85,7 +92,7 @@ def prune(settings: Settings, cache: Cache) -> tuple[int, int]:
             p = plan(load_article(settings.content_dir / f"{slug}.yaml"), settings, tokens=tokens)
         except NarrateError as exc:
             raise NarrateError(
-                f"cannot prune while {slug} is invalid (its sentences would be lost): {exc}"
+                f"cannot prune while `{slug}` is invalid (its sentences would be lost): {exc}"
             ) from exc
         keep.update(p.segment_keys)
         keep.update(c.key for c in p.chunks)

@@ -7,8 +7,8 @@ segment.
 
 Workers are started with ``spawn``: a fresh interpreter that inherits no engine state, locks or
 threads from the parent. Forking a process that has started espeak-ng is unsafe (espeak runs its
-own thread); the parent never starts it (cache tokens only dlopen the library to read its
-version, which starts no thread), and spawn keeps that from mattering at all.
+own thread); the parent may have started it (a build lists the voices before any synthesis),
+and spawn keeps that from mattering at all.
 
 Measured on 2 cores, pool construction to first result with the real engine: spawn 0.10 s;
 forkserver 0.12 s for the first pool in a process, 0.05 s for later ones, but it leaves a server
@@ -182,7 +182,9 @@ def _child_ignores_sigint() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, handler)
+        # Whatever it was: Python's handler, SIG_IGN (started under nohup, or by a CI runner
+        # that ignores SIGINT) or one set outside Python (None, which cannot be restored).
+        signal.signal(signal.SIGINT, signal.default_int_handler if handler is None else handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 

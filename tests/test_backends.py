@@ -211,7 +211,7 @@ def test_quotes_come_out_in_their_own_voice(
     site = make_site(
         tmp_path,
         {"backend: pyttsx3": "backend: fake"},
-        extra="\nkinds:\n  quote: {voice: fake-2, rate: 150}\n",
+        extra="\nkinds:\n  quote: {voice: fake-high, rate: 150}\n",
     )
     monkeypatch.chdir(site)
     monkeypatch.delenv("NARRATE_CACHE_DIR", raising=False)
@@ -221,7 +221,7 @@ def test_quotes_come_out_in_their_own_voice(
     script = build_script(load_article(site / "content" / f"{SLUG}.yaml"), settings)
     by_id = {seg.id: seg for seg in script.segments}
     quotes = [seg for seg in script.segments if seg.kind == "quote"]
-    assert quotes and all(q.voice == VoiceSettings("fake", "fake-2", 150) for q in quotes)
+    assert quotes and all(q.voice == VoiceSettings("fake", "fake-high", 150) for q in quotes)
     samples = decode(site / "audio" / f"{SLUG}.mp3")
     cues = parse_vtt((site / "audio" / f"{SLUG}.transcript.vtt").read_text())
     loud = settings.loudness
@@ -231,7 +231,8 @@ def test_quotes_come_out_in_their_own_voice(
         if seg.kind not in ("quote", "paragraph") or checked > 12:
             continue
         # The published audio under the cue matches this voice's rendering, not the other's.
-        other = VoiceSettings("fake", "en-us" if seg.kind == "quote" else "fake-2", seg.voice.rate)
+        other_voice = "en-us" if seg.kind == "quote" else "fake-high"
+        other = VoiceSettings("fake", other_voice, seg.voice.rate)
         mine, theirs = (
             np.frombuffer(finish(FakeBackend().synthesise(seg.spoken, v),
                                  loud.integrated_lufs, loud.true_peak_db).pcm, "<i2") / 32768.0

@@ -125,6 +125,11 @@ def narrate(
     )
 
 
+def default_sigint() -> None:
+    """Give a child Ctrl-C's default action even if this process ignores it (nohup, CI)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
     """Start the real CLI in its own process group (so a Ctrl-C can reach it and its workers)."""
     return subprocess.Popen(
@@ -135,6 +140,8 @@ def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
         stdin=subprocess.DEVNULL,
         text=True,
         start_new_session=True,
+        # An ignored SIGINT would be inherited, and the Ctrl-C tests would wait in vain.
+        preexec_fn=default_sigint,
     )
 
 
@@ -399,33 +406,33 @@ def test_any_yaml_through_narrate_script_exits_0_or_1_with_one_line(
 SLUG_ERRORS = [
     (
         "../imagenet",
-        "give the article's slug, not a path or file name; for '../imagenet' give `imagenet`; "
+        "give the article's slug, not a path or file name; for `../imagenet` give `imagenet`; "
         "a slug is lowercase letters, digits and hyphens, starting with a letter or digit",
     ),
     (
         "content/imagenet.yaml",
-        "give the article's slug, not a path or file name; for 'content/imagenet.yaml' give "
+        "give the article's slug, not a path or file name; for `content/imagenet.yaml` give "
         "`imagenet`; a slug is lowercase letters, digits and hyphens, starting with a letter or "
         "digit",
     ),
     (
         "/etc/passwd",
-        "give the article's slug, not a path or file name; for '/etc/passwd' give `passwd`; "
+        "give the article's slug, not a path or file name; for `/etc/passwd` give `passwd`; "
         "a slug is lowercase letters, digits and hyphens, starting with a letter or digit",
     ),
     (
         "ImageNet",
-        "'ImageNet' is not a valid article slug: a slug is lowercase letters, digits and "
+        "`ImageNet` is not a valid article slug: a slug is lowercase letters, digits and "
         "hyphens, starting with a letter or digit; did you mean `imagenet`?",
     ),
     (
         "image net",
-        "'image net' is not a valid article slug: a slug is lowercase letters, digits and "
+        "`image net` is not a valid article slug: a slug is lowercase letters, digits and "
         "hyphens, starting with a letter or digit; did you mean `image-net`?",
     ),
     (
         "Ímagenet",
-        "'Ímagenet' is not a valid article slug: a slug is lowercase letters, digits and "
+        "`Ímagenet` is not a valid article slug: a slug is lowercase letters, digits and "
         "hyphens, starting with a letter or digit; did you mean `imagenet`?",
     ),
     (
@@ -537,6 +544,27 @@ def test_incomplete_espeak_data_is_reported_before_any_work(site: Path, tmp_path
     assert one_line(result.stderr) == (
         f"espeak-ng data folder {empty} is incomplete (missing phontab, phondata, phonindex, "
         "voices): reinstall espeakng-loader"
+    )
+    assert published(site / "audio") == before
+    assert cache_files(site) == cached
+
+
+def test_unknown_voice_is_refused_before_any_synthesis(site: Path) -> None:
+    extend_article(site, 10)  # an edit, so there would be work to do
+    before, cached = published(site / "audio"), cache_files(site)
+    result = narrate(SLUG, "--voice", "en-uss", cwd=site)
+    assert result.returncode == 2
+    assert one_line(result.stderr) == (
+        "the pyttsx3 backend has no voice `en-uss` (given with --voice); did you mean `en-us`? "
+        "run `narrate voices` to list its voices"
+    )
+    config = site / "narrate.yaml"
+    config.write_text(config.read_text().replace("voice: en-us", "voice: en-us+f33"))
+    result = narrate(SLUG, cwd=site)
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "the pyttsx3 backend has no voice `en-us+f33` (set in narrate.yaml); did you mean "
+        "`en-us+f3`? run `narrate voices` to list its voices"
     )
     assert published(site / "audio") == before
     assert cache_files(site) == cached
@@ -823,6 +851,6 @@ def test_a_run_that_cannot_get_the_lock_refuses_clearly(tmp_path: Path) -> None:
             with pub.article_lock(audio, SLUG, wait=0.1):
                 pass
     assert str(info.value) == (
-        f"another narrate run is building 'imagenet' (lock {audio / '.imagenet.lock'}); "
+        f"another narrate run is building `imagenet` (lock {audio / '.imagenet.lock'}); "
         "wait for it to finish and run again"
     )

@@ -185,7 +185,7 @@ def test_interrupted_publish_is_reported_and_repaired(
     check = cli("check")
     assert check.exit_code == 3
     assert check.stderr == (
-        "narrate: error: 1 of 1 articles need `narrate build --all` "
+        "narrate: error: 1 of 1 article needs `narrate build --all` "
         "(or `narrate clean` for orphaned outputs)\n"
     )
 
@@ -249,7 +249,7 @@ def test_publish_stopped_between_renames_says_how_to_repair(
     monkeypatch.setattr(os, "replace", real_replace)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"narrate: error: publishing {SLUG} in {audio} stopped part-way (Input/output error); "
+        f"narrate: error: publishing `{SLUG}` in {audio} stopped part-way (Input/output error); "
         "`narrate status` shows the mismatch and the next build repairs it\n"
     )
     assert not list(audio.glob(".*.part"))

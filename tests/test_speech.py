@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from narrate.speech import WORD_ACRONYMS, normalise, split_sentences, word_count
+from narrate.speech import _PROTECTED, WORD_ACRONYMS, normalise, split_sentences, word_count
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WJ = "\u2060"  # the word joiner normalise puts before an "A." initialism (see speech.py)
@@ -349,7 +349,9 @@ def test_normalise_keeps_every_word_of_mixtures(text: str) -> None:
     # Only properly grouped numbers lose their separators; malformed groupings such as
     # "0100,000", "0.101,000" and "1,000,0000" (found by hypothesis) are left alone.
     grouped = r"(?<![0-9,.])[1-9][0-9]{0,2}(?:,[0-9]{3})+(?!,?[0-9])"
-    assert not re.search(rf"[0-9][KMB]\+|{grouped}|[0-9]%", spoken), spoken
+    # URLs and e-mail addresses are spoken as written ("http://x.y/z1,000", found by hypothesis).
+    outside = _PROTECTED.sub(" ", spoken)
+    assert not re.search(rf"[0-9][KMB]\+|{grouped}|[0-9]%", outside), spoken
 
 
 @FAST

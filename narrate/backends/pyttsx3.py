@@ -7,7 +7,9 @@ opts into the system ``libespeak-ng.so.1`` instead (Debian: ``apt-get install li
 espeak-ng keeps global state and can be initialised only once per process, so one engine serves
 every :class:`Pyttsx3Backend` in a process, behind a lock. Nothing is loaded until the first
 synthesis or voice listing: constructing a backend and asking for its cache token is cheap and
-never starts the engine (the worker pool's parent process must not; see ``narrate.workers``).
+never starts the engine, so a no-op build loads none. (A build that has sentences to speak lists
+the voices first, starting it in the worker pool's parent, which spawns its workers: they inherit
+nothing of it; see ``narrate.workers``.)
 The engine never starts child processes, so it also runs inside a daemonic Dask worker.
 """
 
@@ -31,7 +33,7 @@ from typing import Any
 
 from narrate.backends.base import SAMPLE_WIDTH, Audio, VoiceInfo
 from narrate.config import VoiceSettings
-from narrate.errors import BackendError, EnvironmentProblem
+from narrate.errors import BackendError, EnvironmentProblem, UnknownVoiceError
 
 __all__ = ["SAMPLE_RATE", "Pyttsx3Backend", "engine_info"]
 
@@ -429,6 +431,7 @@ def _in_child(lib: _Library, text: str, voice: VoiceSettings) -> bytes:
         code = 0
         try:
             os.close(read_fd)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)  # even if inherited as ignored
             signal.alarm(int(30 + _CHILD_SECONDS_PER_CHAR * len(text)))
             try:
                 engine = _Engine(lib, warm=False)
@@ -465,14 +468,19 @@ def _resolve_voice(requested: str, voices: list[VoiceInfo], variants: set[str]) 
     if base.lower().rsplit("/", 1)[-1] not in ids:
         close = difflib.get_close_matches(base.lower(), sorted(ids), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise BackendError(f"unknown pyttsx3 voice {requested!r}{hint} (narrate voices lists them)")
+        raise UnknownVoiceError(
+            f"unknown pyttsx3 voice {requested!r}{hint} (narrate voices lists them)",
+            suggestion=close[0] if close else None,
+        )
     if plus:
         if variant not in variants:
             by_lower = {v.lower(): v for v in variants}
             close = difflib.get_close_matches(variant.lower(), sorted(by_lower), n=1)
-            hint = f"; did you mean '{base}+{by_lower[close[0]]}'?" if close else ""
-            raise BackendError(
-                f"unknown espeak-ng voice variant {variant!r} in {requested!r}{hint}"
+            match = f"{base}+{by_lower[close[0]]}" if close else None
+            hint = f"; did you mean '{match}'?" if match else ""
+            raise UnknownVoiceError(
+                f"unknown espeak-ng voice variant {variant!r} in {requested!r}{hint}",
+                suggestion=match,
             )
     return requested
 
