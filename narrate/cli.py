@@ -30,7 +30,29 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-cache_app = typer.Typer(help="Inspect and prune the segment cache.", no_args_is_help=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from narrate import __version__
+
+        typer.echo(f"narrate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Narrate articles offline (options that come before the command)."""
+
+
+cache_app = typer.Typer(help="Manage the sentence cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
 T = TypeVar("T")
@@ -176,15 +198,33 @@ def build(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
     json_out: JsonOpt = False,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="Where sentences are synthesised: local (worker processes here) or dask "
+            "(a Dask cluster; needs --scheduler and narrate[dask]).",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            envvar="NARRATE_DASK_SCHEDULER",
+            help="Dask scheduler address for --executor dask, e.g. tcp://10.0.0.5:8786.",
+            show_default=False,
+        ),
+    ] = None,
     content_dir: ContentDir = None,
     audio_dir: AudioDir = None,
     config: ConfigOpt = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """Build the narration of articles (short form: `narrate SLUG`)."""
+    """Build articles (short form: `narrate SLUG`)."""
     from narrate.build import BuildResult, plan
     from narrate.build import build as run_build
     from narrate.cache import Cache
+    from narrate.executors import create as create_executor
 
     proj = _guard(lambda: Project(content_dir, audio_dir, config, cache_dir))
     names = _guard(lambda: proj.slugs(slugs or [], all_))
@@ -193,7 +233,13 @@ def build(
     cache = Cache(proj.settings.cache_dir)
     results: list[BuildResult] = []
     failures: list[tuple[str, str]] = []
-    for slug in names:
+    ex = _guard(lambda: create_executor(executor, scheduler=scheduler, jobs=jobs))
+    one_by_one = names
+    if len(names) > 1 or executor != "local":
+        # Many articles: one job stream over every stale article (see build_many).
+        _build_many(proj, names, over, cache, ex, force, quiet, json_out, results, failures)
+        one_by_one = []
+    for slug in one_by_one:
         try:
             p = plan(proj.load(slug), proj.settings, over)
             r = run_build(p, proj.audio_dir, cache, force=force, jobs=jobs, log=log)
@@ -209,6 +255,15 @@ def build(
         results.append(r)
         if not json_out and not quiet:
             typer.echo(_summary(r, proj.audio_dir))
+    from narrate.web import refresh_preview
+
+    for r in results:
+        # A preview page written earlier shows the new times; the audio is already published,
+        # so a preview that cannot be rewritten is reported, not counted as a failed build.
+        try:
+            refresh_preview(proj.settings, r.slug)
+        except (NarrateError, OSError) as exc:
+            _err(f"`{r.slug}`: the preview page was not refreshed: {exc}")
     if json_out:
         typer.echo(
             json.dumps(
@@ -226,6 +281,102 @@ def build(
                 + ", ".join(s for s, _ in failures)
             )
         raise typer.Exit(EXIT_ERROR)
+
+
+class _ProgressLine:
+    """Progress on stderr: one line rewritten in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.every = 0.25 if self.tty else 1.0  # seconds between lines
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, p: Any) -> None:
+        """Show ``p`` (a narrate.build.Progress), at most a few times a second."""
+        import time
+
+        now = time.monotonic()
+        final = p.articles_done == p.articles
+        if not self.enabled or (not final and now - self.last < self.every):
+            return
+        self.last = now
+        line = (
+            f"progress: {p.articles_done}/{p.articles} articles, "
+            f"{p.sentences_done}/{p.sentences} sentences"
+        )
+        if p.elapsed > 0 and p.sentences_done:
+            line += f", {p.sentences_done / p.elapsed:.1f} sentences/s"
+        eta = p.eta
+        line += f", ETA {_clock(eta)}" if eta is not None else ""
+        if self.tty:
+            typer.echo(f"\r\033[K{line}", err=True, nl=final)
+            self.shown = not final
+        else:
+            typer.echo(line, err=True)
+
+    def clear(self) -> None:
+        """Remove the line being rewritten, so other output starts on a clean line."""
+        if self.shown:
+            typer.echo("\r\033[K", err=True, nl=False)
+            self.shown = False
+
+    def log(self, log: Callable[[str], None]) -> Callable[[str], None]:
+        """Return ``log`` clearing the progress line first."""
+
+        def logged(line: str) -> None:
+            self.clear()
+            log(line)
+
+        return logged
+
+
+def _build_many(
+    proj: Project,
+    names: list[str],
+    over: dict[str, Any],
+    cache: Any,
+    ex: Any,
+    force: bool,
+    quiet: bool,
+    json_out: bool,
+    results: list[Any],
+    failures: list[tuple[str, str]],
+) -> None:
+    """Plan every article, then build them all as one job stream on executor ``ex``."""
+    from narrate.build import build_many, plan
+
+    plans = []
+    for slug in names:
+        try:
+            plans.append(plan(proj.load(slug), proj.settings, over))
+        except NarrateError as exc:
+            if len(names) == 1:
+                _fail(exc)
+            failures.append((slug, str(exc)))
+            _err(str(exc))
+    show = _ProgressLine(not (quiet or json_out))
+    log = show.log(_log(quiet or json_out))
+    try:
+        for slug, outcome in build_many(
+            plans, proj.audio_dir, cache, ex, force=force, log=log, progress=show
+        ):
+            show.clear()
+            if isinstance(outcome, NarrateError):
+                if len(names) == 1:
+                    _fail(outcome)
+                failures.append((slug, str(outcome)))
+                _err(str(outcome))
+                continue
+            results.append(outcome)
+            if not json_out and not quiet:
+                typer.echo(_summary(outcome, proj.audio_dir))
+    except (NarrateError, KeyboardInterrupt) as exc:
+        show.clear()
+        _fail(exc)
+    finally:
+        ex.close()
 
 
 def _summary(r: Any, audio_dir: Path) -> str:
@@ -253,7 +404,10 @@ def script(
     content_dir: ContentDir = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Print what will be said, segment by segment, with chapter and pause marks."""
+    """Print exactly what will be said.
+
+    Segment by segment, with chapter and pause marks: proof-read this.
+    """
     from narrate.script import build_script, render
 
     proj = _guard(lambda: Project(content_dir, None, config))
@@ -266,7 +420,10 @@ def doctor(
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Say which engine, version and encoder are in use, and check they work."""
+    """Show the engine and encoder in use, and test them.
+
+    Which engine, engine version and encoder are in use, and a one-word self-test.
+    """
     from narrate.doctor import report
 
     proj = _guard(lambda: Project(None, None, config))
@@ -274,8 +431,9 @@ def doctor(
     if json_out:
         typer.echo(json.dumps(info, indent=2))
     else:
+        width = max((len(k) for k in info), default=0)
         for k, v in info.items():
-            typer.echo(f"{k:>18}: {v}")
+            typer.echo(f"{k + ':':<{width + 1}} {v}")
     if not ok:
         raise typer.Exit(EXIT_ERROR)
 
@@ -310,7 +468,11 @@ def status(
     audio_dir: AudioDir = None,
     config: ConfigOpt = None,
 ) -> None:
-    """List every article as fresh, stale, missing, mismatched or orphaned, with the reason."""
+    """List every article's state, with the reason.
+
+    fresh, stale, missing, mismatched (outputs disagree with their build record), orphaned
+    (outputs whose article is gone) or invalid (the article cannot be read).
+    """
     _print_states(_states(content_dir, audio_dir, config), json_out)
 
 
@@ -321,7 +483,11 @@ def check(
     audio_dir: AudioDir = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Exit 0 if every article's outputs are fresh, 3 if any are stale or missing."""
+    """Exit 0 if every article is fresh (for CI).
+
+    Exit 3 if any is stale, missing, mismatched or orphaned; 1 if any is invalid.
+    Needs no cache and no engine.
+    """
     states = _states(content_dir, audio_dir, config)
     bad = [s for s in states if s.state != "fresh"]
     if bad or json_out:
@@ -330,7 +496,9 @@ def check(
         raise typer.Exit(EXIT_ERROR)
     if bad:
         if not json_out:
-            _err(f"{len(bad)} of {len(states)} articles need `narrate build --all` "
+            n = len(states)
+            _err(f"{len(bad)} of {n} article{'s' if n != 1 else ''} "
+                 f"need{'s' if len(bad) == 1 else ''} `narrate build --all` "
                  "(or `narrate clean` for orphaned outputs)")
         raise typer.Exit(EXIT_STALE)
     if not json_out:
@@ -398,7 +566,9 @@ def embed(
     audio_dir: AudioDir = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Print the article page's HTML fragment: player, chapter list and live transcript.
+    """Print the article page's HTML fragment.
+
+    Player, chapter list and live transcript, with the CSS and script inlined.
 
     --base-url defaults to site.base_url in the config.
     """
@@ -424,7 +594,9 @@ def preview(
     audio_dir: AudioDir = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Write audio/SLUG.html, a standalone page with the player, to show or check.
+    """Write audio/SLUG.html, a page with the player.
+
+    A standalone page to show or check the narration.
 
     The page sits beside the audio, so --base-url defaults to empty (relative links).
     """
@@ -459,7 +631,10 @@ def voices(
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """List the voices a backend offers (ids go in `voice:` or --voice)."""
+    """List the voices a backend offers.
+
+    The ids go in `voice:` in the config or after --voice.
+    """
     from narrate import backends as registry
     from narrate.say import list_voices
 
@@ -471,8 +646,9 @@ def voices(
                                for v in found], indent=2))
         return
     width = max((len(v.id) for v in found), default=0)
+    lang = max((len(v.language or "-") for v in found), default=0)
     for v in found:
-        typer.echo(f"{v.id:<{width}}  {v.language or '-':<8}  {v.name}".rstrip())
+        typer.echo(f"{v.id:<{width}}  {v.language or '-':<{lang}}  {v.name}".rstrip())
     others = [n for n in registry.available() if n != name]
     typer.echo(f"{len(found)} {name} voices; other backends: {', '.join(others) or 'none'} "
                "(narrate voices --backend NAME)", err=True)
@@ -498,7 +674,9 @@ def say(
     rate: Annotated[int | None, typer.Option(min=80, max=400, help="Words per minute.")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Speak one line exactly as a build would (normalisation, lexicon, voice, loudness).
+    """Speak one line exactly as a build would.
+
+    The same normalisation, lexicon, voice and loudness as a build.
 
     Prints the text the engine was given on stderr and the WAV file's path on stdout.
     """
@@ -549,7 +727,10 @@ def import_page(
     content_dir: ContentDir = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Import a page's text as content/SLUG.yaml and report what was recognised."""
+    """Import a page's text as content/SLUG.yaml.
+
+    Reports what was recognised and any line it could not place.
+    """
     from narrate.content import validate_slug
     from narrate.importer import import_page as run_import
     from narrate.importer import read_page

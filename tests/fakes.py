@@ -90,7 +90,11 @@ class FakeBackend:
     name = "fake"
 
     def voices(self) -> list[VoiceInfo]:
-        """Return two fake voices (any voice id is accepted; it only seeds the sound)."""
+        """Return two fake voices, speaking ``en``.
+
+        A build accepts these ids and any English tag (``en-us``), like a real backend's
+        languages; ``synthesise`` itself takes any id, which only seeds the sound.
+        """
         return [
             VoiceInfo(id="fake-low", name="Fake Low", language="en"),
             VoiceInfo(id="fake-high", name="Fake High", language="en"),

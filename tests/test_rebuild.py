@@ -218,6 +218,10 @@ def test_status_check_clean_and_prune(site: Path) -> None:
     assert "second" in out and "orphaned" in out
     code, out, _ = run("clean")
     assert code == 0 and not list((site / "audio").glob("second.*"))
+    # The orphan's lock file goes too; a current article's stays.
+    assert f"removed {site / 'audio' / '.second.lock'}" in out
+    assert not (site / "audio" / ".second.lock").exists()
+    assert (site / "audio" / f".{SLUG}.lock").exists()
     assert "second" not in json.loads((site / "audio" / "manifest.json").read_text())["articles"]
 
     edit(site, EDITED, "A different sentence entirely.")
@@ -289,3 +293,103 @@ def test_real_engine_clean_builds_are_byte_identical_whatever_the_workers(tmp_pa
         outputs = sorted((site / "audio").glob(f"{SLUG}.*"))
         hashes.add(tuple(p.read_bytes() for p in outputs))
     assert len(hashes) == 1
+
+
+# --- why outputs are stale, and voices checked before any synthesis (fake backend) -------------
+
+
+def reason() -> str:
+    code, out, _ = run("status", "--json")
+    assert code == 0
+    state = json.loads(out)[0]
+    assert state["state"] == "stale", state
+    return str(state["reason"])
+
+
+def set_config(site: Path, old: str, new: str) -> None:
+    path = site / "narrate.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_stale_reason_names_the_edited_sentences(site: Path) -> None:
+    build_json()
+    edit(site, PARAGRAPH, EDITED)
+    assert reason() == "the article's text changed (1 sentence)"
+    edit(site, "ImageNet is a large-scale dataset", "ImageNet is a big dataset")
+    edit(site, "  - heading: Legacy\n    paragraphs:\n",
+         "  - heading: Legacy\n    paragraphs:\n      - One more sentence here.\n")
+    assert reason() == "the article's text changed (3 sentences)"
+
+
+def test_stale_reason_after_a_build_with_rate_on_the_command_line(site: Path) -> None:
+    build_json("--rate", "150")
+    code, out, err = run("check")
+    assert code == 3
+    assert out.split(None, 2)[2].strip() == (
+        "voice changed: the last build used --rate 150 (fake en-us 150 wpm), the config says "
+        "160 wpm; a plain `narrate imagenet` restores the configured rate"
+    )
+    assert "1 of 1 article needs `narrate build --all`" in err
+    build_json()
+    assert run("check")[0] == 0
+    set_config(site, "rate: 160", "rate: 170")
+    assert reason() == "voice changed: built with fake en-us 160 wpm, the config says 170 wpm"
+
+
+def test_stale_reason_for_pauses_and_for_the_engine(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_json()
+    set_config(site, "sentence: 0.45", "sentence: 0.5")
+    assert reason() == "pauses, loudness or bitrate changed"
+    set_config(site, "sentence: 0.5", "sentence: 0.45")
+    assert run("check")[0] == 0
+    monkeypatch.setattr(FakeBackend, "cache_token", lambda self, v: f"fake-2/{v.voice}/{v.rate}")
+    assert reason() == "the engine changed (fake-2/en-us/160; built with fake-1/en-us/160)"
+
+
+def test_stale_reason_of_an_old_build_record_stays_generic(site: Path) -> None:
+    build_json()
+    path = site / "audio" / f"{SLUG}.build.json"
+    record = json.loads(path.read_text())
+    old = {k: record[k] for k in ("format", "slug", "input", "duration", "chapters", "segments",
+                                  "outputs")}  # fmt: skip
+    path.write_text(json.dumps(old))
+    edit(site, PARAGRAPH, EDITED)
+    assert reason() == "the article, the settings or the engine changed since the last build"
+
+
+def test_an_unknown_voice_is_refused_before_any_synthesis(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = run("build", SLUG, "--voice", "fake-hihg")
+    assert code == 2
+    assert err.strip() == (
+        "narrate: error: the fake backend has no voice `fake-hihg` (given with --voice); "
+        "did you mean `fake-high`? run `narrate voices` to list its voices"
+    )
+    assert not (site / ".cache").exists() and not (site / "audio" / f"{SLUG}.mp3").exists()
+    set_config(site, "voice: en-us", "voice: nosuch")
+    code, _, err = run("build", SLUG)
+    assert code == 1
+    assert err.strip() == (
+        "narrate: error: the fake backend has no voice `nosuch` (set in narrate.yaml); "
+        "run `narrate voices` to list its voices"
+    )
+    set_config(site, "voice: nosuch", "voice: en-us")
+    build_json()  # a language the fake's voices speak is a voice
+    edit(site, "format: 1\n", "format: 1\nsettings:\n  kinds:\n    quote: {voice: fake-lo}\n")
+    code, _, err = run("build", SLUG)
+    assert code == 1 and f"`fake-lo` (set in {Path('content', SLUG + '.yaml')})" in err
+
+    # A no-op build asks no backend for its voices (which could load an engine).
+    edit(site, "quote: {voice: fake-lo}", "quote: {voice: fake-low}")
+    build_json()
+
+    def no_engine(self: FakeBackend) -> list[object]:
+        raise AssertionError("voices() called")
+
+    monkeypatch.setattr(FakeBackend, "voices", no_engine)
+    assert build_json()["status"] == "up to date"
