@@ -366,7 +366,9 @@ def _voices_to_make(
     return list(found)
 
 
-def check_voices(p: Plan, voices: Collection[VoiceSettings] | None = None) -> None:
+def check_voices(
+    p: Plan, voices: Collection[VoiceSettings] | None = None, cache: Cache | None = None
+) -> None:
     """Raise unless every backend can speak in its voice: ``voices``, or every voice of ``p``.
 
     Run before any synthesis, so a mistyped voice is one message naming it (with a close match),
@@ -377,8 +379,22 @@ def check_voices(p: Plan, voices: Collection[VoiceSettings] | None = None) -> No
     """
     wanted = dict.fromkeys(seg.voice for seg in p.script.segments) if voices is None else voices
     for v in wanted:
+        # A voice once found is remembered per engine identity (a marker in the cache), so an
+        # edit's rebuild does not start an engine here just to list its voices again.
+        marker = None
+        if cache is not None:
+            token = Backends().get(v.backend).cache_token(v)
+            marker = cache.root / "voices" / digest("voice-ok", v.backend, token, v.voice)
+            if marker.exists():
+                continue
         match = _unknown_voice(v)
         if match is None:
+            if marker is not None:
+                try:
+                    marker.parent.mkdir(parents=True, exist_ok=True)
+                    marker.touch()
+                except OSError:
+                    pass  # only a shortcut; the check itself passed
             continue
         from_cli = p.voice_overrides.get("voice") == v.voice
         if from_cli:
@@ -659,7 +675,7 @@ def build(
         needed = [i for i, e in enumerate(entries) if e is None]
         made = 0
         if needed:
-            check_voices(p, _voices_to_make(p, cache, needed, force, made_keys))
+            check_voices(p, _voices_to_make(p, cache, needed, force, made_keys), cache)
             made, fresh = _render(
                 p, cache, needed, force, log, executor or LocalExecutor(jobs), made_keys
             )
@@ -788,7 +804,7 @@ def build_many(
         # Voices are checked before any synthesis, each once per run (see check_voices).
         unchecked = {j.voice for batch in todo.values() for j in batch} - voices_ok
         try:
-            check_voices(p, unchecked)
+            check_voices(p, unchecked, cache)
         except NarrateError as exc:
             done_articles += 1
             yield slug, exc

@@ -131,7 +131,9 @@ class Cache:
         try:
             meta = json.loads(meta_path.read_text("utf-8"))
             mp3 = mp3_path.read_bytes()
-            if count_frames(mp3) != meta["frames"] or meta["sha256"] != _sha(mp3):
+            # The hash was taken from frames that count_frames() accepted when stored: a match
+            # proves them intact (and is ~10x cheaper than walking every frame header again).
+            if meta["sha256"] != _sha(mp3) or not isinstance(meta["frames"], int):
                 raise ValueError("chunk does not match its record")
         except FileNotFoundError:
             return None

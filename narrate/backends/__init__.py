@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from importlib.metadata import entry_points
 
 from narrate.backends.base import Audio, Backend, VoiceInfo
 from narrate.errors import BackendError
@@ -38,6 +37,9 @@ def unregister(name: str) -> None:
 
 
 def _entry_points() -> dict[str, str]:
+    # Imported here: worker processes import this package and never need entry points.
+    from importlib.metadata import entry_points
+
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import difflib
-import importlib.metadata
 import importlib.util
 import io
 import os
@@ -79,6 +78,7 @@ class _Library:
     data_path: str | None
     """Value for ``ESPEAK_DATA_PATH``; None keeps the environment's or the library's default."""
     loader_version: str | None
+    """The distribution whose version names the bundled library (looked up when needed)."""
     """espeakng-loader's version for the bundled library."""
 
 
@@ -107,10 +107,12 @@ def _choose_library() -> _Library:
             f"espeakng-loader's data folder is missing ({exc}): reinstall it with  "
             "pip install --force-reinstall espeakng-loader"
         ) from exc
-    return _Library("bundled", lib_path, data_path, _dist_version("espeakng-loader"))
+    return _Library("bundled", lib_path, data_path, "espeakng-loader")
 
 
 def _dist_version(dist: str) -> str:
+    import importlib.metadata  # here: worker processes never need it (it costs ~15 ms)
+
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -215,7 +217,11 @@ def engine_info() -> dict[str, str]:
         "espeak-ng version": _library_version(dll),
         "data path": _data_path(dll, lib),
         "pyttsx3 version": _dist_version("pyttsx3"),
-        **({"espeakng-loader version": lib.loader_version} if lib.loader_version else {}),
+        **(
+            {"espeakng-loader version": _dist_version(lib.loader_version)}
+            if lib.loader_version
+            else {}
+        ),
     }
 
 
@@ -354,7 +360,9 @@ class Pyttsx3Backend:
             self._checked = True
         version = _library_version(dll)
         source = (
-            f"bundled espeakng-loader {lib.loader_version}" if lib.kind == "bundled" else "system"
+            f"bundled espeakng-loader {_dist_version('espeakng-loader')}"
+            if lib.kind == "bundled"
+            else "system"
         )
         return (
             f"pyttsx3 {_dist_version('pyttsx3')}; espeak-ng {version} ({source}); "
