@@ -393,8 +393,9 @@ def _summary(r: Any, audio_dir: Path) -> str:
     return (
         f"{r.slug}: wrote {where} and 3 chapter/transcript files "
         f"({_clock(r.duration)}, {r.chapters} chapters); synthesised {r.synthesised} of "
-        f"{r.total} sentences, reused {r.reused}; re-encoded {r.chunks_reencoded} "
-        f"(in {r.chapters_reencoded} of {r.chapters} chapters); {r.seconds:.2f} s"
+        f"{r.total} sentences, reused {r.reused}; encoded {r.chunks_reencoded} "
+        f"sentence{'s' if r.chunks_reencoded != 1 else ''} in {r.chapters_reencoded} of "
+        f"{r.chapters} chapters; {r.seconds:.2f} s"
     )
 
 

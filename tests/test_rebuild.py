@@ -267,7 +267,7 @@ def test_real_engine_edit_resynthesises_one_sentence(tmp_path: Path) -> None:
     edit(tmp_path, PARAGRAPH, EDITED)
     out = narrate()
     assert "synthesised 1 of 49 sentences, reused 48" in out
-    assert "re-encoded 1 (in 1 of 11 chapters)" in out
+    assert "encoded 1 sentence in 1 of 11 chapters" in out
 
 
 @pytest.mark.e2e
