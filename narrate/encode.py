@@ -9,6 +9,7 @@ chapter and sentence times be computed to the sample without decoding anything.
 
 from __future__ import annotations
 
+import functools
 from importlib.metadata import PackageNotFoundError, version
 
 from narrate.errors import EnvironmentProblem
@@ -29,6 +30,7 @@ _BITRATES_MPEG2 = {1: 8, 2: 16, 3: 24, 4: 32, 5: 40, 6: 48, 7: 56, 8: 64,
 _RATES_MPEG2 = {0: 22050, 1: 24000, 2: 16000}
 
 
+@functools.cache  # planning asks once per sentence; installed versions do not change mid-run
 def encoder_version() -> str:
     """Return the encoder identity that goes into cache keys; EnvironmentProblem if it is missing.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import difflib
+import functools
 import importlib.util
 import io
 import os
@@ -110,6 +111,7 @@ def _choose_library() -> _Library:
     return _Library("bundled", lib_path, data_path, "espeakng-loader")
 
 
+@functools.cache  # every cache token asks; installed versions do not change mid-run
 def _dist_version(dist: str) -> str:
     import importlib.metadata  # here: worker processes never need it (it costs ~15 ms)
 
