@@ -44,6 +44,18 @@ class Cue:
     """Displayed text, unescaped (the writer escapes it)."""
 
 
+def clock(seconds: float) -> str:
+    """Format seconds as m:ss, or h:mm:ss from an hour on.
+
+    Fractions are dropped, as audio players do, so a label never disagrees with the player
+    beside it (320.99 s is 5:20).
+    """
+    total = int(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
 def to_ms(seconds: float) -> int:
     """Convert seconds to integer milliseconds, rounding half up."""
     if not math.isfinite(seconds):

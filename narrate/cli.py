@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from narrate.chapters import clock
 from narrate.errors import NarrateError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_STALE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -180,11 +181,6 @@ def _voice_opts(backend: str | None, voice: str | None, rate: int | None) -> dic
     return out
 
 
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
-
-
 @app.command()
 def build(
     slugs: Annotated[list[str] | None, typer.Argument(help="Article slugs (file stems).")] = None,
@@ -309,7 +305,7 @@ class _ProgressLine:
         if p.elapsed > 0 and p.sentences_done:
             line += f", {p.sentences_done / p.elapsed:.1f} sentences/s"
         eta = p.eta
-        line += f", ETA {_clock(eta)}" if eta is not None else ""
+        line += f", ETA {clock(eta)}" if eta is not None else ""
         if self.tty:
             typer.echo(f"\r\033[K{line}", err=True, nl=final)
             self.shown = not final
@@ -387,12 +383,12 @@ def _summary(r: Any, audio_dir: Path) -> str:
         pass
     if r.status == "up to date":
         return (
-            f"{r.slug}: up to date ({where}, {_clock(r.duration)}, {r.chapters} chapters; "
+            f"{r.slug}: up to date ({where}, {clock(r.duration)}, {r.chapters} chapters; "
             f"reused {r.reused} of {r.total} sentences) in {r.seconds:.2f} s"
         )
     return (
         f"{r.slug}: wrote {where} and 3 chapter/transcript files "
-        f"({_clock(r.duration)}, {r.chapters} chapters); synthesised {r.synthesised} of "
+        f"({clock(r.duration)}, {r.chapters} chapters); synthesised {r.synthesised} of "
         f"{r.total} sentences, reused {r.reused}; encoded {r.chunks_reencoded} "
         f"sentence{'s' if r.chunks_reencoded != 1 else ''} in {r.chapters_reencoded} of "
         f"{r.chapters} chapters; {r.seconds:.2f} s"

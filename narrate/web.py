@@ -38,7 +38,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from narrate import publish as pub
 from narrate.article import Article
-from narrate.chapters import Chapter, Cue, parse_vtt, to_ms
+from narrate.chapters import Chapter, Cue, clock, parse_vtt, to_ms
 from narrate.config import Settings
 from narrate.errors import NarrateError, OutputError
 
@@ -174,14 +174,6 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def clock(seconds: float) -> str:
-    """Format seconds as m:ss, or h:mm:ss from an hour on (fractions are dropped)."""
-    total = int(seconds)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def _iso_duration(seconds: float) -> str:
     total = int(seconds)
     h, rest = divmod(total, 3600)
@@ -266,7 +258,7 @@ def embed_fragment(n: Narration, base_url: str = "", lang: str = "en") -> str:
     chapters_vtt = _e(asset_url(base_url, f"{slug}{pub.CHAPTERS_VTT}", n.version))
     transcript_vtt = _e(asset_url(base_url, f"{slug}{pub.TRANSCRIPT_VTT}", n.version))
     count = len(n.chapters)
-    summary = f"{clock(round(n.duration))} · {count} chapter{'s' if count != 1 else ''}"
+    summary = f"{clock(n.duration)} · {count} chapter{'s' if count != 1 else ''}"
     parts = [
         f'<section class="narrate" data-narrate="{_e(slug)}" lang="{_e(lang)}" '
         f'aria-label="Listen to the article: {title}">',

@@ -129,7 +129,7 @@
     function summary() {
       var el = root.querySelector("[data-narrate-summary]"), n = chapters.length;
       if (el && isFinite(audio.duration) && audio.duration > 0) {
-        el.textContent = clock(Math.round(audio.duration)) + " \u00b7 " + n +
+        el.textContent = clock(audio.duration) + " \u00b7 " + n +
           " chapter" + (n === 1 ? "" : "s");
       }
     }
