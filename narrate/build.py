@@ -24,7 +24,7 @@ from typing import Any
 from narrate import FORMAT_VERSION, __version__, backends
 from narrate import publish as pub
 from narrate.article import Article
-from narrate.backends.base import Audio, Backend
+from narrate.backends.base import Audio, Backend, ChecksVoices
 from narrate.cache import Cache, ChunkEntry, digest
 from narrate.chapters import Chapter, Cue, chapters_json, chapters_vtt, transcript_vtt
 from narrate.config import CONFIG_NAME, Settings, VoiceSettings
@@ -417,32 +417,22 @@ def check_voices(
 
 def _unknown_voice(v: VoiceSettings) -> str | None:
     """Return None if the backend has voice ``v``, else its closest voice ("" if none is)."""
-    known = backends.create(v.backend).voices()
-    if v.backend == "pyttsx3":
-        from narrate.backends import pyttsx3
-
+    backend = backends.create(v.backend)
+    if isinstance(backend, ChecksVoices):
         try:
-            pyttsx3._resolve_voice(v.voice, known, pyttsx3._engine().variants)
+            backend.check_voice(v.voice)
         except UnknownVoiceError as exc:
             return exc.suggestion or ""
         return None
-    if v.backend == "piper":
-        from narrate.backends import piper
-
-        try:
-            piper._resolve(v.voice)
-        except BackendError:
-            pass
-        else:
+    # A backend that cannot say: a voice's id, or a language it speaks (en-us for en or en_US).
+    known = backend.voices()
+    wanted = v.voice.lower().replace("_", "-")
+    for k in known:
+        lang = (k.language or "").lower().replace("_", "-")
+        if wanted in (k.id.lower(), lang) or (
+            lang and "-" not in lang and wanted.split("-")[0] == lang
+        ):
             return None
-    else:
-        # Like Piper's: a voice's id, or a language it speaks (en-us for an en or en_US voice).
-        wanted = v.voice.lower().replace("_", "-")
-        for k in known:
-            lang = (k.language or "").lower().replace("_", "-")
-            if wanted in (k.id.lower(), lang) or (lang and "-" not in lang
-                                                   and wanted.split("-")[0] == lang):
-                return None
     close = difflib.get_close_matches(v.voice, [k.id for k in known], n=1)
     return close[0] if close else ""
 

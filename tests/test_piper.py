@@ -228,8 +228,11 @@ def test_cache_token_names_versions_model_and_pace() -> None:
     for alias in ("en_US-joe-medium", "en-us", "EN_us", "en"):
         assert b.cache_token(VoiceSettings("piper", alias, 160)) == token
     assert b.cache_token(VoiceSettings("piper", "joe", 180)) != token
+    # An unknown voice is refused by check_voice, before any synthesis; its token (used only
+    # for planning) names it, so it can never share another voice's audio.
     with pytest.raises(BackendError, match=r"unknown piper voice 'en-us\+f3'.*joe"):
-        b.cache_token(VoiceSettings("piper", "en-us+f3", 160))
+        b.check_voice("en-us+f3")
+    assert "unknown voice 'en-us+f3'" in b.cache_token(VoiceSettings("piper", "en-us+f3", 160))
 
 
 def speech_seconds(audio: Audio) -> float:

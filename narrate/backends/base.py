@@ -71,3 +71,16 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release the engine."""
         ...
+
+
+@runtime_checkable
+class ChecksVoices(Protocol):
+    """Optional: a backend that can say, before any synthesis, whether a voice exists.
+
+    Backends without it are checked against :meth:`Backend.voices` (an id, or a language one of
+    its voices speaks).
+    """
+
+    def check_voice(self, voice: str) -> None:
+        """Raise :class:`narrate.errors.UnknownVoiceError` (with a suggestion) unless it exists."""
+        ...

@@ -18,6 +18,7 @@ makes the voice sound natural; the content-addressed cache is what keeps rebuild
 from __future__ import annotations
 
 import base64
+import difflib
 import hashlib
 import importlib
 import importlib.metadata
@@ -31,7 +32,7 @@ from typing import Any
 
 from narrate.backends.base import SAMPLE_WIDTH, Audio, VoiceInfo
 from narrate.config import VoiceSettings
-from narrate.errors import BackendError
+from narrate.errors import BackendError, UnknownVoiceError
 
 __all__ = ["SAMPLE_RATE", "VOICES", "PiperBackend", "length_scale", "load_count"]
 
@@ -253,6 +254,15 @@ class PiperBackend:
 
     name = "piper"
 
+    def check_voice(self, voice: str) -> None:
+        """Raise UnknownVoiceError unless a bundled voice answers to ``voice``."""
+        try:
+            _resolve(voice)
+        except BackendError as exc:
+            names = [v.id for v in VOICES] + [v.short for v in VOICES]
+            close = difflib.get_close_matches(voice, names, n=1)
+            raise UnknownVoiceError(str(exc), suggestion=close[0] if close else None) from exc
+
     def voices(self) -> list[VoiceInfo]:
         """Return the bundled voices (read from this module's table: no model is loaded)."""
         return [VoiceInfo(id=v.id, name=v.name, language=v.language) for v in VOICES]
@@ -260,9 +270,14 @@ class PiperBackend:
     def cache_token(self, voice: VoiceSettings) -> str:
         """Return piper-tts's and onnxruntime's versions, the voice's files and the pace.
 
-        Cheap: no model is loaded (see :func:`_sha256` for how the model is identified).
+        Cheap: no model is loaded (see :func:`_sha256` for how the model is identified). An
+        unknown voice is keyed by its name: :meth:`check_voice` refuses it before synthesis,
+        with the same message and exit status as any backend's unknown voice.
         """
-        v = _resolve(voice.voice)
+        try:
+            v = _resolve(voice.voice)
+        except BackendError:
+            return f"piper-tts {_dist_version('piper-tts')}; unknown voice {voice.voice!r}"
         model, config = _paths(v)
         return (
             f"piper-tts {_dist_version('piper-tts')}; "

@@ -345,6 +345,11 @@ class Pyttsx3Backend:
         self._lib = _choose_library()
         self._checked = False
 
+    def check_voice(self, voice: str) -> None:
+        """Raise UnknownVoiceError unless espeak-ng has ``voice`` (variants included)."""
+        engine = _engine()
+        _resolve_voice(voice, engine.voices, engine.variants)
+
     def voices(self) -> list[VoiceInfo]:
         """Return espeak-ng's voices (variants such as ``+f3`` may be appended to any id)."""
         return list(_engine().voices)
