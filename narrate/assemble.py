@@ -40,6 +40,9 @@ published MP3 lands on the target; tests/test_e2e.py measures the MP3 itself.
 """
 LIMITER_MARGIN_DB = 1.5
 """Limit this far below the true-peak ceiling: MP3 encoding adds overshoot."""
+MAX_LIMITING_DB = 12.0
+"""At most this much gain beyond plain gain: espeak-ng needs ~6-9 dB of limiting to reach -16
+LUFS under -1 dBTP; a signal that would need more (no sharp peaks) stays at the best reachable."""
 
 _TRIM_WINDOW = SAMPLE_RATE // 200  # 5 ms
 _EDGE_S = 0.010  # keep this much of the engine's fade on each side of the speech
@@ -276,15 +279,19 @@ def master(x: Float, target_lufs: float, ceiling_db: float) -> tuple[Float, floa
         return _gated(e[: m * per_hop].reshape(m, per_hop).sum(axis=1) / (per_hop * _BLOCK))
 
     g0 = target_lufs - base
+    # Limiting can only add so much loudness: a signal without sharp peaks (a steady tone) has
+    # nothing to shave, and chasing the target would raise its quiet parts without bound.
+    # Never push more than MAX_LIMITING_DB past plain gain; below that, the best reachable.
+    cap = g0 + MAX_LIMITING_DB
     l0 = loud(g0)
-    g1 = g0 + (target_lufs - l0)
+    g1 = min(cap, g0 + (target_lufs - l0))
     for _ in range(_ROUNDS):
-        if abs(target_lufs - l0) <= 0.02:
+        if abs(target_lufs - l0) <= 0.02 or g1 == g0:
             break
         l1 = loud(g1)
         step = (target_lufs - l1) * (g1 - g0) / (l1 - l0) if l1 != l0 else 0.0
         g0, l0 = g1, l1
-        g1 = g1 + min(max(step, -6.0), 12.0)  # keep a wild step from overshooting
+        g1 = min(cap, g1 + min(max(step, -6.0), 12.0))  # no wild step, never past the cap
     g = 10 ** (g0 / 20)
     return x * g * _expand(_block_envelope(peaks * g, ceiling), len(x)), g0
 

@@ -41,7 +41,7 @@ from narrate.script import Script, Segment, build_script
 
 __all__ = ["BuildResult", "Mastered", "Plan", "Progress", "build", "build_many", "plan"]
 
-MASTERING_VERSION = 3
+MASTERING_VERSION = 4
 """Bump when trimming or mastering changes (invalidates cached finished sentences)."""
 CHAPTER_LEAD = 0.15
 """Seconds of a chapter's own silence before its heading is spoken.
