@@ -84,7 +84,10 @@ def narrate(site: Path, backend: str, *args: str) -> tuple[float, float, list[di
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, *runner, "build", "--all", "--json", *args],
-        cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=site,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
@@ -97,9 +100,9 @@ def narrate(site: Path, backend: str, *args: str) -> tuple[float, float, list[di
 
 def per_sentence_cost(backend_name: str, texts: list[str]) -> tuple[float, float]:
     """Return (seconds per sentence, seconds of speech per sentence) as on a Dask worker."""
-    from narrate import backends
-    from narrate.config import VoiceSettings
-    from narrate.executors import Mastered
+    from narrate.settings.model import VoiceSettings
+    from narrate.synth import backends
+    from narrate.synth.jobs import Mastered
 
     voice = VoiceSettings(backend=backend_name, voice="en-us", rate=160)
     result: dict[str, float] = {}
@@ -123,7 +126,10 @@ def sample_sentences(site: Path, k: int = 24) -> list[str]:
     """Return ``k`` spoken sentences of the site, as `narrate script` prints them."""
     out = subprocess.run(
         [sys.executable, "-m", "narrate", "script", "copy-00001"],
-        cwd=site, capture_output=True, text=True, check=True,
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     lines = [
         re.sub(r"^s-\S+ \[\w+\] ", "", ln).split("   (shown:")[0]
@@ -145,10 +151,16 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{ARTICLES} articles, {cores} cores here; cold cache for every build")
     measured: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp, LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+    ):
         for backend in ("pyttsx3", "fake"):
             row: dict[str, float] = {}
             for where, args in (
@@ -166,10 +178,15 @@ def main() -> None:
                 row["sentences"] = sentences
                 if where == "cluster":
                     row["client_cpu"] = cpu / sentences  # the CLI only: workers are not children
-                print(f"{backend:>8} {where:>7}: {sentences} sentences in {wall:6.1f} s = "
-                      f"{sentences / wall:6.1f} sentences/s"
-                      + (f" (client CPU {1000 * cpu / sentences:.1f} ms a sentence)"
-                         if where == "cluster" else ""))
+                print(
+                    f"{backend:>8} {where:>7}: {sentences} sentences in {wall:6.1f} s = "
+                    f"{sentences / wall:6.1f} sentences/s"
+                    + (
+                        f" (client CPU {1000 * cpu / sentences:.1f} ms a sentence)"
+                        if where == "cluster"
+                        else ""
+                    )
+                )
             measured[backend] = row
         texts = sample_sentences(Path(tmp) / "pyttsx3-local")
 
@@ -185,19 +202,25 @@ def main() -> None:
     total = TARGET * per_article
     print("\nper sentence where it is synthesised (engine + mastering, in-process, 1 thread):")
     for name, (cost, speech) in engines.items():
-        print(f"  {name:>8}: {1000 * cost:6.1f} ms for {speech:.2f} s of speech "
-              f"(real-time factor {cost / speech:.3f})")
+        print(
+            f"  {name:>8}: {1000 * cost:6.1f} ms for {speech:.2f} s of speech "
+            f"(real-time factor {cost / speech:.3f})"
+        )
     print(f"  client: {1000 * client:.1f} ms CPU a sentence (receive, cache, encode, publish)")
-    print(f"\nestimate: {TARGET:,} articles x {per_article:.1f} sentences = {total:,.0f} sentences;"
-          f" time = max(sentences x cost / N workers, sentences x client / client cores)")
+    print(
+        f"\nestimate: {TARGET:,} articles x {per_article:.1f} sentences = {total:,.0f} sentences;"
+        f" time = max(sentences x cost / N workers, sentences x client / client cores)"
+    )
     for name, (cost, _) in engines.items():
         cells = []
         for n in WORKERS:
             t = max(total * cost / n, total * client / (cores or 1))
             cells.append(f"N={n}: {clock(t)}")
         print(f"  {name:>8}: " + ", ".join(cells))
-    print(f"  (the client bound with {cores} client cores is {clock(total * client / (cores or 1))}"
-          "; beyond it add client cores)")
+    print(
+        f"  (the client bound with {cores} client cores is {clock(total * client / (cores or 1))}"
+        "; beyond it add client cores)"
+    )
 
 
 if __name__ == "__main__":

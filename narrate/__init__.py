@@ -2,5 +2,5 @@
 
 __version__ = "0.1.0"
 
-#: Bump whenever a change alters the produced audio for the same input (invalidates caches).
-FORMAT_VERSION = 1
+AUDIO_VERSION = 2
+"""Bump whenever a change alters the produced audio for the same input (part of every cache key)."""

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import platform
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from narrate import __version__, backends
-from narrate.config import Settings
-from narrate.encode import encode, encoder_version
-
-
-def _pkg(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
+from narrate import __version__
+from narrate.audio.mp3 import encode, encoder_version
+from narrate.errors import NarrateError
+from narrate.settings.model import Settings
+from narrate.synth import backends
+from narrate.versions import dist_version
 
 
 def report(settings: Settings) -> tuple[dict[str, Any], bool]:
@@ -29,18 +24,12 @@ def report(settings: Settings) -> tuple[dict[str, Any], bool]:
         "backends": ", ".join(backends.available()),
         "encoder": f"{encoder_version()} (LAME via the lameenc wheel), "
         f"{settings.bitrate} kb/s mono",
-        "pydub": _pkg("pydub"),
+        "pydub": dist_version("pydub"),
     }
     ok = True
-    try:
-        from imageio_ffmpeg import get_ffmpeg_exe, get_ffmpeg_version
-
-        info["ffmpeg (checks)"] = f"{get_ffmpeg_version()} at {get_ffmpeg_exe()}"
-    except Exception as exc:  # noqa: BLE001 - ffmpeg is only used for checks and previews
-        info["ffmpeg (checks)"] = f"unavailable: {exc}"
     if settings.voice.backend == "pyttsx3":
         try:
-            from narrate.backends.pyttsx3 import engine_info
+            from narrate.synth.backends.pyttsx3 import engine_info
 
             for k, v in engine_info().items():
                 info[k] = v
@@ -48,10 +37,13 @@ def report(settings: Settings) -> tuple[dict[str, Any], bool]:
             info["engine"] = f"FAILED: {exc}"
             ok = False
     try:
-        from narrate.workers import Job, WorkerPool
+        from narrate.synth.jobs import Job
+        from narrate.synth.pool import WorkerPool
 
         with WorkerPool(backends.factory(settings.voice.backend), processes=1) as pool:
             [(_, audio)] = list(pool.run([Job("doctor", "Hello.", settings.voice, "doctor")]))
+        if isinstance(audio, NarrateError):
+            raise audio
         encode(audio.pcm, audio.sample_rate, settings.bitrate)
         info["self-test"] = f"ok (synthesised {audio.duration:.2f} s and encoded it)"
     except Exception as exc:  # noqa: BLE001 - a diagnostic reports every failure

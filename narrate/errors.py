@@ -1,12 +1,22 @@
-"""The exception tree. The library raises these; the CLI turns them into one-line messages.
+"""The exception tree and exit statuses. The library raises these; the CLI prints one line.
 
 Every message names what is wrong (file, line, field path or segment) and what to do about it.
+Exit statuses: 0 success; 1 content or runtime error; 2 usage error; 3 (``check``) some outputs
+are stale or missing; 4 (``lint``) risky tokens found; 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
 """
 
 from __future__ import annotations
 
 import errno
 from pathlib import Path
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_STALE = 3
+EXIT_FINDINGS = 4
+"""``narrate lint`` found risky tokens (``verify``: recall below the threshold)."""
+EXIT_INTERRUPTED = 130
 
 
 class NarrateError(Exception):
@@ -77,8 +87,10 @@ class UnknownVoiceError(BackendError):
 class SynthesisError(BackendError):
     """Synthesis of one segment failed even after a retry in a fresh worker."""
 
-    def __init__(self, message: str, *, segment: str | None = None) -> None:
+    def __init__(self, message: str, *, segment: str | None = None, key: str | None = None) -> None:
         self.segment = segment
+        self.key = key
+        """The cache key of the sentence that failed (it identifies the job)."""
         # The label already says which article, chapter, line and sentence.
         super().__init__(f"{segment}: {message}" if segment else message)
 
@@ -108,3 +120,14 @@ class OutputError(NarrateError):
 
 class LockedError(NarrateError):
     """Another narrate run holds the lock on this article."""
+
+
+class Interrupted(NarrateError):
+    """The run was interrupted (Ctrl-C, SIGTERM, SIGHUP); the message says what was published."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(
+        self, message: str = "the published files are unchanged and the cache is consistent"
+    ) -> None:
+        super().__init__(f"interrupted; {message}")

@@ -9,18 +9,19 @@ try a lexicon entry in seconds and hear exactly what the next build will publish
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import wave
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Any
 
-from narrate import backends
-from narrate.backends.base import SAMPLE_WIDTH, Audio, VoiceInfo
-from narrate.config import Settings, VoiceSettings
-from narrate.errors import OutputError, UsageError
+from narrate.errors import NarrateError, OutputError, UsageError
+from narrate.pcm import SAMPLE_RATE, SAMPLE_WIDTH, Audio
+from narrate.settings.model import Kind, Settings, VoiceOverride, VoiceSettings
+from narrate.synth import backends
+from narrate.synth.backends.base import VoiceInfo
 
 __all__ = ["PLAYERS", "Said", "find_player", "list_voices", "play", "say", "write_wav"]
 
@@ -58,16 +59,17 @@ def say(
     settings: Settings,
     text: str,
     *,
-    kind: str = "paragraph",
-    overrides: dict[str, Any] | None = None,
+    kind: Kind = Kind.PARAGRAPH,
+    overrides: VoiceOverride | None = None,
 ) -> Said:
     """Speak ``text`` with the voice a build gives segments of ``kind`` (after ``overrides``)."""
-    from narrate.assemble import finish, stitch
-    from narrate.build import apply_cli_overrides
-    from narrate.speech import normalise, split_sentences
-    from narrate.workers import Job, WorkerPool
+    from narrate.audio.chunk import stitch
+    from narrate.settings.effective import resolve
+    from narrate.synth.jobs import Job, Mastered
+    from narrate.synth.pool import WorkerPool
+    from narrate.text import normalise, split_sentences
 
-    s = apply_cli_overrides(settings, overrides or {})
+    s = resolve(settings, cli=overrides)
     voice = s.voice_for(kind)
     sentences = split_sentences(text.strip())
     spoken = tuple(normalise(x, s.lexicon) for x in sentences)
@@ -77,15 +79,22 @@ def say(
     # piper backend refuses an unknown voice here), exactly as planning a build does.
     backends.create(voice.backend).cache_token(voice)
     jobs = [Job(str(i), x, voice, f"say, sentence {i + 1}") for i, x in enumerate(spoken)]
-    loud = s.loudness
+    spec = Mastered(backends.factory(voice.backend), *astuple(s.loudness))
     finished: dict[str, Audio] = {}
-    with WorkerPool(backends.factory(voice.backend), processes=1) as pool:
-        for job, audio in pool.run(jobs):
-            finished[job.key] = finish(audio, loud.integrated_lufs, loud.true_peak_db)
-    parts = [finished[j.key] for j in jobs]
-    pauses = [s.pauses.sentence] * (len(parts) - 1) + [s.pauses.end]
-    pcm, _ = stitch(parts, pauses, LEAD_SECONDS)
-    return Said(spoken, voice, Audio(pcm=pcm, sample_rate=parts[0].sample_rate))
+    with WorkerPool(spec, processes=1) as pool:
+        for job, result in pool.run(jobs):
+            if isinstance(result, NarrateError):
+                raise result
+            finished[job.key] = result
+    pcm = b""
+    for n, job in enumerate(jobs):
+        last = n + 1 == len(jobs)
+        part, _ = stitch(
+            finished[job.key], LEAD_SECONDS if n == 0 else 0.0,
+            s.pauses.end if last else s.pauses.sentence,
+        )  # fmt: skip
+        pcm += part
+    return Said(spoken, voice, Audio(pcm=pcm, sample_rate=SAMPLE_RATE))
 
 
 def write_wav(audio: Audio, path: Path | None) -> Path:
@@ -121,9 +130,15 @@ def play(path: Path, player: list[str]) -> str | None:
         )
     except OSError as exc:
         return f"{player[0]} could not start: {exc.strerror or exc}"
+    detail = (done.stderr.strip().splitlines() or [""])[-1]
     if done.returncode != 0:
-        detail = (done.stderr.strip().splitlines() or [""])[-1]
         return f"{player[0]} exited with status {done.returncode}" + (
             f" ({detail})" if detail else ""
         )
+    if _PLAYBACK_FAILED.search(done.stderr):
+        # ffplay exits 0 when it cannot open a sound device ("audio open failed").
+        return f"{player[0]} could not play it, no sound device? ({detail})"
     return None
+
+
+_PLAYBACK_FAILED = re.compile(r"(?i)\b(fail(ed|ure)?|error|cannot|could not|unable)\b")

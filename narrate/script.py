@@ -10,16 +10,13 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
-from narrate.article import Article, Block, ListItem, Paragraph, Quote, TimelineEntry
-from narrate.config import Settings, VoiceSettings
-from narrate.speech import normalise, split_sentences
-
-_MONTHS = {
-    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
-    "jun": "June", "jul": "July", "aug": "August", "sep": "September", "sept": "September",
-    "oct": "October", "nov": "November", "dec": "December",
-}  # fmt: skip
+from narrate.content.model import Article, Block, ListItem, Paragraph, Quote, TimelineEntry
+from narrate.settings.effective import Effective
+from narrate.settings.model import Boundary, Kind, VoiceSettings
+from narrate.text import normalise, split_sentences
+from narrate.text.vocab import month
 
 
 @dataclass(frozen=True)
@@ -30,8 +27,8 @@ class Segment:
     """Stable cue id: derived from the displayed text, so a sentence keeps it across rebuilds."""
     chapter: int
     """Index of the chapter it belongs to."""
-    kind: str
-    """title, summary, heading, paragraph, quote, timeline or item (voices can differ by kind)."""
+    kind: Kind
+    """What it is (voices can differ by kind)."""
     display: str
     """What the reader sees (the transcript shows this)."""
     spoken: str
@@ -39,8 +36,8 @@ class Segment:
     voice: VoiceSettings
     pause_after: float
     """Seconds of silence after this segment's speech ends."""
-    boundary: str = "sentence"
-    """What follows: "sentence", "heading" (after a heading), "paragraph", "chapter" or "end"."""
+    boundary: Boundary = Boundary.SENTENCE
+    """What follows it (which sets the pause after it)."""
     line: int = 0
     """Source line of the block it came from (for error messages)."""
 
@@ -73,11 +70,11 @@ class Script:
 
 @dataclass
 class _Utterance:
-    kind: str
+    kind: Kind
     display: str
     spoken: str
     line: int
-    pause: str  # "sentence", "paragraph" or "heading": the boundary after it
+    pause: Boundary  # SENTENCE, PARAGRAPH or HEADING: the boundary after it
 
 
 def _sentence(text: str) -> str:
@@ -92,60 +89,57 @@ def _lower_first(text: str) -> str:
     return m.group(1).lower() + text[m.end() :] if m else text
 
 
-def _month(word: str) -> str | None:
-    """Return the full month name for "Dec", "Dec.", "December" or "Sept"; None otherwise."""
-    w = word.lower().rstrip(".")
-    full = _MONTHS.get(w[:3])
-    if full and len(w) >= 3 and (full.lower().startswith(w) or w == "sept"):
-        return full
-    return None
+_DATE_PHRASES: tuple[tuple[str, str], ...] = (
+    # (pattern, phrase): {1}, {2}, ... are the groups; {m1}, {m2} a group read as a month.
+    (r"(\d{3,4})\s*[-–—]\s*(\d{2,4})", "From {1} to {2}"),
+    (r"(\d{3,4})\s*\(([A-Za-z]+\.?)\)", "In {m2} {1}"),
+    (r"([A-Za-z]+\.?)\s+(\d{3,4})", "In {m1} {2}"),
+    (r"(\d{1,2})\s+([A-Za-z]+\.?)\s+(\d{3,4})", "On {1} {m2} {3}"),
+    (r"([A-Za-z]+\.?)\s+(\d{1,2}),?\s+(\d{3,4})", "On {m1} {2}, {3}"),
+    (r"(?i:c\.|ca\.|circa)\s*(\d{3,4})", "Around {1}"),
+)
 
 
 def timeline_phrase(date: str) -> str:
     """Return how a timeline date is introduced in speech: "In 2007", "From 2007 to 2009"."""
     d = " ".join(date.split())
-    m = re.fullmatch(r"(\d{3,4})\s*[-–—]\s*(\d{2,4})", d)
-    if m:
-        return f"From {m.group(1)} to {m.group(2)}"
-    m = re.fullmatch(r"(\d{3,4})\s*\(([A-Za-z]+\.?)\)", d)
-    if m and _month(m.group(2)):
-        return f"In {_month(m.group(2))} {m.group(1)}"
-    m = re.fullmatch(r"([A-Za-z]+\.?)\s+(\d{3,4})", d)
-    if m and _month(m.group(1)):
-        return f"In {_month(m.group(1))} {m.group(2)}"
-    m = re.fullmatch(r"(\d{1,2})\s+([A-Za-z]+\.?)\s+(\d{3,4})", d)
-    if m and _month(m.group(2)):
-        return f"On {m.group(1)} {_month(m.group(2))} {m.group(3)}"
-    m = re.fullmatch(r"([A-Za-z]+\.?)\s+(\d{1,2}),?\s+(\d{3,4})", d)
-    if m and _month(m.group(1)):
-        return f"On {_month(m.group(1))} {m.group(2)}, {m.group(3)}"
-    m = re.fullmatch(r"(?:c\.|ca\.|circa)\s*(\d{3,4})", d, re.I)
-    if m:
-        return f"Around {m.group(1)}"
+    for pattern, phrase in _DATE_PHRASES:
+        m = re.fullmatch(pattern, d)
+        if not m:
+            continue
+        values: dict[str, str | None] = {str(n): g for n, g in enumerate(m.groups(), 1)}
+        values |= {f"m{n}": month(g) for n, g in enumerate(m.groups(), 1)}
+        wanted = re.findall(r"\{(m?\d)\}", phrase)
+        if all(values[k] for k in wanted):  # a month slot holds a month name
+            return re.sub(r"\{(m?\d)\}", partial(_slot, values), phrase)
     return f"In {d}"
 
 
-def _split(display: str, say: str | None, kind: str, line: int) -> list[_Utterance]:
+def _slot(values: dict[str, str | None], m: re.Match[str]) -> str:
+    return str(values[m[1]])
+
+
+def _split(display: str, say: str | None, kind: Kind, line: int) -> list[_Utterance]:
     """Return one utterance per displayed sentence, or one for the block when ``say`` is set."""
     if say is not None:
         # A spoken override replaces the whole block: one cue shows the displayed text.
-        return [_Utterance(kind, display, say, line, "sentence")]
-    return [_Utterance(kind, s, s, line, "sentence") for s in split_sentences(display)]
+        return [_Utterance(kind, display, say, line, Boundary.SENTENCE)]
+    return [_Utterance(kind, s, s, line, Boundary.SENTENCE) for s in split_sentences(display)]
 
 
 def _block(block: Block) -> list[_Utterance]:
     """Return the utterances of one block; the last one carries a paragraph pause."""
     out: list[_Utterance]
     if isinstance(block, Paragraph):
-        out = _split(block.text, block.say, "paragraph", block.line)
+        out = _split(block.text, block.say, Kind.PARAGRAPH, block.line)
     elif isinstance(block, Quote):
         who = block.author
         if block.context:
             intro = f"{who}, {_lower_first(block.context.rstrip('.'))}, said:"
         else:
             intro = f"{who} said:"
-        out = [_Utterance("quote", intro, intro, block.line, "sentence")]
-        out += _split(block.text, block.say, "quote", block.line)
+        out = [_Utterance(Kind.QUOTE, intro, intro, block.line, Boundary.SENTENCE)]
+        out += _split(block.text, block.say, Kind.QUOTE, block.line)
     elif isinstance(block, TimelineEntry):
         display = f"{block.date}: {block.event}"
         spoken = (
@@ -153,14 +147,14 @@ def _block(block: Block) -> list[_Utterance]:
             if block.say is not None
             else (f"{timeline_phrase(block.date)}, {_lower_first(block.event)}")
         )
-        out = [_Utterance("timeline", display, _sentence(spoken), block.line, "sentence")]
+        out = [_Utterance(Kind.TIMELINE, display, _sentence(spoken), block.line, Boundary.SENTENCE)]
     elif isinstance(block, ListItem):
         spoken = block.say if block.say is not None else block.text
-        out = [_Utterance("item", block.text, _sentence(spoken), block.line, "sentence")]
+        out = [_Utterance(Kind.ITEM, block.text, _sentence(spoken), block.line, Boundary.SENTENCE)]
     else:  # pragma: no cover - the loader only builds the four kinds
         raise TypeError(f"unknown block {block!r}")
     if out:
-        out[-1].pause = "paragraph"
+        out[-1].pause = Boundary.PARAGRAPH
     return out
 
 
@@ -173,15 +167,17 @@ def _people(people: tuple[str, ...]) -> str:
 def _opening(article: Article) -> list[_Utterance]:
     """Return the opening chapter: title, event, year, people, then the summary."""
     a = article
-    out = [_Utterance("title", a.title, _sentence(a.title), a.summary.line, "heading")]
+    out = [_Utterance(Kind.TITLE, a.title, _sentence(a.title), a.summary.line, Boundary.HEADING)]
     facts = ", ".join(x for x in (a.event, a.year) if x)
     if a.people:
         facts = f"{facts}, by {_people(a.people)}" if facts else f"By {_people(a.people)}"
     if facts:
-        out.append(_Utterance("title", facts, _sentence(facts), a.summary.line, "paragraph"))
-    summary = _split(a.summary.text, a.summary.say, "summary", a.summary.line)
+        out.append(
+            _Utterance(Kind.TITLE, facts, _sentence(facts), a.summary.line, Boundary.PARAGRAPH)
+        )
+    summary = _split(a.summary.text, a.summary.say, Kind.SUMMARY, a.summary.line)
     if summary:
-        summary[-1].pause = "paragraph"
+        summary[-1].pause = Boundary.PARAGRAPH
     return out + summary
 
 
@@ -196,13 +192,19 @@ def _stable_ids(utterances: list[tuple[int, _Utterance]]) -> list[str]:
     return ids
 
 
-def build_script(article: Article, settings: Settings) -> Script:
-    """Flatten an article into the ordered, paused, normalised segments of its narration."""
-    s = settings.with_overrides(article.settings)
+def build_script(article: Article, s: Effective) -> Script:
+    """Flatten an article into the ordered, paused, normalised segments of its narration.
+
+    ``s``: the article's effective settings (:func:`narrate.settings.effective.resolve`).
+    """
     chapters: list[tuple[str, list[_Utterance]]] = [(article.title, _opening(article))]
     for section in article.sections:
         heading = _Utterance(
-            "heading", section.heading, _sentence(section.heading), section.line, "heading"
+            Kind.HEADING,
+            section.heading,
+            _sentence(section.heading),
+            section.line,
+            Boundary.HEADING,
         )
         body = [u for b in section.blocks for u in _block(b)]
         chapters.append((section.heading, [heading, *body]))
@@ -210,14 +212,18 @@ def build_script(article: Article, settings: Settings) -> Script:
     flat = [(ci, u) for ci, (_, us) in enumerate(chapters) for u in us]
     ids = _stable_ids(flat)
     p = s.pauses
-    by_boundary = {"sentence": p.sentence, "paragraph": p.paragraph, "heading": p.heading}
+    by_boundary = {
+        Boundary.SENTENCE: p.sentence,
+        Boundary.PARAGRAPH: p.paragraph,
+        Boundary.HEADING: p.heading,
+    }
     built: list[list[Segment]] = [[] for _ in chapters]
     for n, ((ci, u), sid) in enumerate(zip(flat, ids, strict=True)):
         last_of_chapter = n + 1 == len(flat) or flat[n + 1][0] != ci
         if n + 1 == len(flat):
-            pause, boundary = p.end, "end"
+            pause, boundary = p.end, Boundary.END
         elif last_of_chapter:
-            pause, boundary = p.chapter, "chapter"
+            pause, boundary = p.chapter, Boundary.CHAPTER
         else:
             pause, boundary = by_boundary[u.pause], u.pause
         built[ci].append(

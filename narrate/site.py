@@ -10,12 +10,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from narrate import publish as pub
-from narrate.build import Backends, freshness, plan
-from narrate.cache import Cache
-from narrate.config import Settings
-from narrate.content import list_articles, load_article
+from narrate.content.load import SUFFIX
+from narrate.content.markdown import SUFFIX as MARKDOWN
 from narrate.errors import NarrateError
+from narrate.outputs import publish as pub
+from narrate.pipeline.cache import Cache
+from narrate.pipeline.freshness import freshness
+from narrate.pipeline.run import plan_articles
+from narrate.settings.model import Settings
+
+__all__ = ["ArticleState", "Orphan", "orphans", "prune", "remove", "status"]
+
+PREVIEW = ".html"
+ARTICLE_SUFFIXES = (SUFFIX, MARKDOWN)
+"""An article is content/SLUG.yaml or content/SLUG.md."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,22 @@ class ArticleState:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Orphan:
+    """Published outputs whose article is gone from the folder they were built from."""
+
+    slug: str
+    files: tuple[Path, ...]
+    reason: str
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _published_slugs(audio_dir: Path) -> set[str]:
     found = set()
     if audio_dir.is_dir():
@@ -44,56 +68,71 @@ def _published_slugs(audio_dir: Path) -> set[str]:
 
 def status(settings: Settings) -> list[ArticleState]:
     """Return the state of every article, and of outputs whose article is gone."""
-    tokens = Backends()
     out = []
-    slugs = list_articles(settings.content_dir)
-    for slug in slugs:
-        try:
-            p = plan(load_article(settings.content_dir / f"{slug}.yaml"), settings, tokens=tokens)
-        except NarrateError as exc:
-            out.append(ArticleState(slug, "invalid", str(exc)))
+    for slug, p in plan_articles(settings):
+        if isinstance(p, NarrateError):
+            out.append(ArticleState(slug, "invalid", str(p)))
             continue
         state, reason = freshness(p, settings.audio_dir)
         out.append(ArticleState(slug, state, reason))
-    for slug in sorted(_published_slugs(settings.audio_dir) - set(slugs)):
-        out.append(
-            ArticleState(slug, "orphaned", f"no content/{slug}.yaml; `narrate clean` removes")
-        )
+    for o in orphans(settings):
+        out.append(ArticleState(o.slug, "orphaned", f"{o.reason}; `narrate clean` removes them"))
     return out
 
 
-def clean(settings: Settings) -> list[Path]:
-    """Remove the outputs of articles that no longer exist; return the files removed."""
-    live = set(list_articles(settings.content_dir))
+def _built_from(settings: Settings, slug: str) -> Path:
+    """Return the content folder an article's outputs were built from (its build record's)."""
+    record = pub.read_record(settings.audio_dir, slug) or {}
+    recorded = record.get("content_dir")
+    if isinstance(recorded, str) and recorded:
+        return settings.root / recorded  # relative to the project root, or absolute
+    return settings.content_dir
+
+
+def orphans(settings: Settings) -> list[Orphan]:
+    """Return the outputs whose article is gone from the content folder they were built from.
+
+    Site-wide files (the manifest, previews of live articles) are never orphans, and neither is
+    anything built from a folder that no longer exists (the site may have moved).
+    """
+    found = []
+    for slug in sorted(_published_slugs(settings.audio_dir)):
+        folder = _built_from(settings, slug)
+        if not folder.is_dir() or any((folder / f"{slug}{s}").is_file() for s in ARTICLE_SUFFIXES):
+            continue
+        files = tuple(
+            path
+            for suffix in (*pub.OUTPUTS, pub.RECORD, PREVIEW)
+            if (path := pub.output_path(settings.audio_dir, slug, suffix)).is_file()
+        )
+        found.append(Orphan(slug, files, f"no {_shown(folder / (slug + SUFFIX))}"))
+    return found
+
+
+def remove(settings: Settings, found: list[Orphan]) -> list[Path]:
+    """Delete the files of ``found`` (see :func:`orphans`) and their manifest entries."""
     removed = []
-    for slug in sorted(_published_slugs(settings.audio_dir) - live):
-        for suffix in (*pub.OUTPUTS, pub.RECORD, ".html"):
-            path = pub.output_path(settings.audio_dir, slug, suffix)
-            if path.exists():
-                path.unlink()
-                removed.append(path)
-        pub.update_manifest(settings.audio_dir, slug, None)
-    # The zero-byte lock file each build leaves (``.SLUG.lock``), once its article is gone.
-    if settings.audio_dir.is_dir():
-        for lock in sorted(settings.audio_dir.glob(".*.lock")):
-            slug = lock.name[1 : -len(".lock")]
-            if slug not in live and slug != pub.MANIFEST:
-                lock.unlink(missing_ok=True)
-                removed.append(lock)
+    for o in found:
+        for path in o.files:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        lock = settings.audio_dir / f".{o.slug}.lock"  # the zero-byte lock each build leaves
+        if lock.is_file():
+            lock.unlink(missing_ok=True)
+            removed.append(lock)
+    if found:
+        pub.update_manifest(settings.audio_dir, {o.slug: None for o in found})
     return removed
 
 
 def prune(settings: Settings, cache: Cache) -> tuple[int, int]:
     """Delete cache entries no current article uses; return (files, bytes) freed."""
-    tokens = Backends()
     keep: set[str] = set()
-    for slug in list_articles(settings.content_dir):
-        try:
-            p = plan(load_article(settings.content_dir / f"{slug}.yaml"), settings, tokens=tokens)
-        except NarrateError as exc:
+    for slug, p in plan_articles(settings):
+        if isinstance(p, NarrateError):
             raise NarrateError(
-                f"cannot prune while `{slug}` is invalid (its sentences would be lost): {exc}"
-            ) from exc
+                f"cannot prune while `{slug}` is invalid (its sentences would be lost): {p}"
+            ) from p
         keep.update(p.segment_keys)
         keep.update(c.key for c in p.chunks)
     return cache.prune(keep)

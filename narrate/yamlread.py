@@ -2,8 +2,9 @@
 
 ``yaml.safe_load`` throws away where each value came from, so an editor told "author is missing"
 would have to hunt for it. Here a file is composed into PyYAML nodes (which keep line/column
-marks), checked once for what YAML allows but a data file must not contain (custom tags, duplicate
-keys, anchors and aliases), and wrapped in :class:`Node`, whose accessors validate a value and
+marks; :mod:`narrate.yamlsyntax`), checked once for what YAML allows but a data file must not
+contain (custom tags, duplicate keys, anchors and aliases, control characters and surrogates
+written as escapes), and wrapped in :class:`Node`, whose accessors validate a value and
 raise a ``ContentError`` naming ``file:line:col``, the field path (``sections[3].quotes[0].author``)
 and what to do. Any input bytes give either a :class:`Node` or a ``ContentError``, never a
 traceback.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import sys
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from narrate.errors import ContentError
+from narrate.text.characters import FORBIDDEN, shown, why_forbidden
+from narrate.yamlsyntax import MAX_FILE_BYTES, compose, decode, position
 
 _TAG = "tag:yaml.org,2002:"
 STR = _TAG + "str"
@@ -45,10 +49,8 @@ _TEXTUAL_TAGS = frozenset({STR, INT, FLOAT, BOOL, TIMESTAMP})
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-_SYNTAX_HINT = (
-    "check the indentation, and put text that contains ': ' or ' #', or starts with "
-    "one of [ ] { } & * ! | > ' \" % @ `, in quotes"
-)
+_ESCAPE = re.compile(r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
+_NAMED_ESCAPES: dict[str, str] = yaml.scanner.Scanner.ESCAPE_REPLACEMENTS
 
 
 def _kind_name(raw: yaml.Node) -> str:
@@ -101,6 +103,19 @@ class Node:
         """Return whether the value is a mapping."""
         return isinstance(self.raw, yaml.MappingNode)
 
+    def document_keys(self, expected: str, own: str, other: str, not_this: str) -> list[str]:
+        """Return the top-level keys of a document that must be ``expected`` (a mapping).
+
+        One holding the ``other`` kind's marker key and not its ``own`` is refused with
+        ``not_this``: an article given as the site config, or the other way round.
+        """
+        if not self.is_mapping():
+            self.fail(f"expected {expected}, got {self.kind}")
+        keys = [str(k.value) for k, _ in self.raw.value]
+        if other in keys and own not in keys:
+            self.fail(not_this)
+        return keys
+
     def is_sequence(self) -> bool:
         """Return whether the value is a list."""
         return isinstance(self.raw, yaml.SequenceNode)
@@ -115,7 +130,7 @@ class Node:
 
     def key_path(self, key: str) -> str:
         """Return the field path of ``key`` inside this mapping."""
-        step = key if _IDENT.match(key) else '["' + key.replace('"', '\\"') + '"]'
+        step = key if _IDENT.match(key) else '["' + shown(key, 60).replace('"', '\\"') + '"]'
         if not self.field:
             return step
         return f"{self.field}{step}" if step.startswith("[") else f"{self.field}.{step}"
@@ -162,7 +177,7 @@ class Node:
                 close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
                 hint = f"did you mean `{close[0]}`? " if close else ""
                 self._child(key_raw, self.key_path(key)).fail(
-                    f"unknown field `{key}`; {hint}allowed here: {', '.join(names)}"
+                    f"unknown field `{shown(key)}`; {hint}allowed here: {', '.join(names)}"
                 )
             out[key] = self._child(value_raw, self.key_path(key))
         return out
@@ -262,90 +277,108 @@ class Fields(dict[str, Node]):
         self.owner.fail(f"missing; add `{key}:` here", field=self.owner.key_path(key))
 
 
-def _position(text: str, index: int) -> tuple[int, int]:
-    """Return the 1-based line and column of character ``index`` in ``text``."""
-    before = text[:index]
-    line = before.count("\n") + 1
-    return line, index - (before.rfind("\n") + 1) + 1
+def _unescape(escape: str) -> str:
+    r"""Return the character a double-quoted escape such as ``\e`` or ``\ud800`` stands for."""
+    if escape[1] in "xuU":
+        code = int(escape[2:], 16)
+        return chr(code) if code <= sys.maxunicode else ""
+    return _NAMED_ESCAPES.get(escape[1], "")
 
 
-def _check_tree(root: yaml.Node, file: Path, error: type[ContentError]) -> None:
-    """Refuse custom tags, non-text keys, merge keys, duplicate keys and anchors/aliases anywhere.
+def _check_text(raw: yaml.ScalarNode, text: str, at: Node) -> None:
+    """Refuse a control character or surrogate in a value, at the escape that wrote it."""
+    found = FORBIDDEN.search(raw.value)
+    if found is None:
+        return
+    # The reader refuses these characters written raw, so an escape in double quotes wrote it.
+    end = raw.end_mark.index
+    for m in _ESCAPE.finditer(text, raw.start_mark.index, end):
+        chars = _unescape(m.group())
+        if not FORBIDDEN.match(chars):
+            continue
+        written = m.group()
+        low = _ESCAPE.match(text, m.end(), end)
+        if "\ud800" <= chars <= "\udbff" and low and "\udc00" <= _unescape(low.group()) <= "\udfff":
+            chars, written = chars + _unescape(low.group()), written + low.group()
+        line, column = position(text, m.start())
+        raise at.error(why_forbidden(chars, written), path=at.file, line=line, column=column)
+    code = ord(found.group())
+    at.fail(why_forbidden(found.group(), f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"))
+
+
+def _check_node(raw: yaml.Node, at: Node, seen: dict[int, str], text: str) -> None:
+    """Refuse an alias, a custom tag, or a forbidden character in one value or key."""
+    if id(raw) in seen:
+        # The composer hands out the same node object for every ``*alias`` of an ``&anchor``,
+        # so it is reported where the anchor is. Aliases let a small file expand exponentially
+        # and hide where a value really lives.
+        at.fail(
+            "anchors and aliases (&name, *name) are not supported; write the value out",
+            field=seen[id(raw)],
+        )
+    seen[id(raw)] = at.field
+    if isinstance(raw, yaml.SequenceNode):
+        expected: Collection[str] = (SEQ,)
+    elif isinstance(raw, yaml.MappingNode):
+        expected = (MAP,)
+    else:
+        expected = _SCALAR_TAGS
+    if raw.tag not in expected:
+        at.fail(
+            f"the tag {raw.tag.replace(_TAG, '!!')} is not allowed; content is data, remove the tag"
+        )
+    if isinstance(raw, yaml.ScalarNode):
+        _check_text(raw, text, at)
+
+
+def _check_keys(raw: yaml.MappingNode, at: Node, seen: dict[int, str], text: str) -> list[_Item]:
+    """Check a mapping's keys; return its values with their field paths, in file order."""
+    first_line: dict[str, int] = {}
+    values: list[_Item] = []
+    for key_raw, value_raw in raw.value:
+        key_at = Node(key_raw, at.file, at.field, at.error)
+        if not isinstance(key_raw, yaml.ScalarNode):
+            key_at.fail(f"a key must be plain text, not {key_at.kind}")
+        if key_raw.tag == MERGE:
+            key_at.fail("merge keys (<<) are not supported; write the keys out")
+        _check_node(key_raw, key_at, seen, text)
+        key = str(key_raw.value)
+        key_field = at.key_path(key)
+        if key in first_line:
+            # YAML loaders silently keep the last duplicate; an editor who pasted a second
+            # `summary:` would lose the first without noticing.
+            key_at.fail(
+                f"duplicate key `{shown(key)}` (first at line {first_line[key]}); "
+                "keep one and merge or delete the other",
+                field=key_field,
+            )
+        first_line[key] = key_at.line
+        values.append((value_raw, key_field))
+    return values
+
+
+_Item = tuple[yaml.Node, str]
+
+
+def _check_tree(root: yaml.Node, text: str, file: Path, error: type[ContentError]) -> None:
+    """Refuse custom tags, non-text keys, merge keys, duplicate keys, anchors/aliases and
+    forbidden characters anywhere, reporting the first in the file.
 
     Iterative, so a deeply nested file cannot exhaust Python's stack here.
     """
-    seen: set[int] = set()
-    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    seen: dict[int, str] = {}
+    stack: list[_Item] = [(root, "")]
     while stack:
         raw, field = stack.pop()
         at = Node(raw, file, field, error)
-        if id(raw) in seen:
-            # The composer hands out the same node object for every ``*alias`` of an ``&anchor``.
-            # Aliases let a small file expand exponentially and hide where a value really lives.
-            at.fail("anchors and aliases (&name, *name) are not supported; write the value out")
-        seen.add(id(raw))
-        if isinstance(raw, yaml.ScalarNode):
-            if raw.tag not in _SCALAR_TAGS:
-                at.fail(
-                    f"the tag {raw.tag.replace(_TAG, '!!')} is not allowed; content is data, "
-                    "remove the tag"
-                )
-        elif isinstance(raw, yaml.SequenceNode):
-            if raw.tag != SEQ:
-                at.fail(
-                    f"the tag {raw.tag.replace(_TAG, '!!')} is not allowed; content is data, "
-                    "remove the tag"
-                )
-            for i, item in enumerate(raw.value):
-                stack.append((item, at.index_path(i)))
+        _check_node(raw, at, seen, text)
+        if isinstance(raw, yaml.SequenceNode):
+            items = [(item, at.index_path(i)) for i, item in enumerate(raw.value)]
+        elif isinstance(raw, yaml.MappingNode):
+            items = _check_keys(raw, at, seen, text)
         else:
-            if raw.tag != MAP:
-                at.fail(
-                    f"the tag {raw.tag.replace(_TAG, '!!')} is not allowed; content is data, "
-                    "remove the tag"
-                )
-            first_line: dict[str, int] = {}
-            for key_raw, value_raw in raw.value:
-                key_at = Node(key_raw, file, field, error)
-                if not isinstance(key_raw, yaml.ScalarNode):
-                    key_at.fail(f"a key must be plain text, not {key_at.kind}")
-                if key_raw.tag == MERGE:
-                    key_at.fail("merge keys (<<) are not supported; write the keys out")
-                if id(key_raw) in seen:
-                    key_at.fail(
-                        "anchors and aliases (&name, *name) are not supported; write the key out"
-                    )
-                seen.add(id(key_raw))
-                if key_raw.tag not in _SCALAR_TAGS:
-                    key_at.fail(
-                        f"the tag {key_raw.tag.replace(_TAG, '!!')} is not allowed; "
-                        "content is data, remove the tag"
-                    )
-                key = str(key_raw.value)
-                key_field = at.key_path(key)
-                if key in first_line:
-                    # YAML loaders silently keep the last duplicate; an editor who pasted a second
-                    # `summary:` would lose the first without noticing.
-                    key_at.fail(
-                        f"duplicate key `{key}` (first at line {first_line[key]}); "
-                        "keep one and merge or delete the other",
-                        field=key_field,
-                    )
-                first_line[key] = key_at.line
-                stack.append((value_raw, key_field))
-
-
-def _syntax_error(exc: yaml.MarkedYAMLError, file: Path, error: type[ContentError]) -> ContentError:
-    """Turn PyYAML's syntax error into ours, at the problem's position."""
-    mark = exc.problem_mark or exc.context_mark
-    problem = exc.problem or exc.context or "invalid YAML"
-    context = f" ({exc.context})" if exc.context and exc.problem else ""
-    return error(
-        f"invalid YAML: {problem}{context}; {_SYNTAX_HINT}",
-        path=file,
-        line=mark.line + 1 if mark else None,
-        column=mark.column + 1 if mark else None,
-    )
+            continue
+        stack.extend(reversed(items))  # popped in file order
 
 
 def parse(
@@ -356,57 +389,20 @@ def parse(
     empty_hint: str = "",
 ) -> Node:
     """Compose YAML bytes into a checked :class:`Node`, or raise ``error`` saying where and why."""
-    try:
-        # utf-8-sig: editors on Windows like to start files with a byte order mark.
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = data[exc.start : exc.start + 1].hex()
-        line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise error(
-            f"not valid UTF-8: byte 0x{bad} at byte offset {exc.start}; save the file as UTF-8",
-            path=file,
-            line=line,
-            column=column,
-        ) from None
-    try:
-        raw = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.composer.ComposerError as exc:
-        if exc.context and "single document" in exc.context and exc.problem_mark:
-            raise error(
-                "a file holds one document, but a second starts here; remove this `---` "
-                "and anything after it, or move it to its own file",
-                path=file,
-                line=exc.problem_mark.line + 1,
-                column=exc.problem_mark.column + 1,
-            ) from None
-        raise _syntax_error(exc, file, error) from None
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, file, error) from None
-    except yaml.reader.ReaderError as exc:
-        line, column = _position(text, exc.position)
-        raise error(
-            f"the character U+{exc.character:04X} is not allowed in YAML; delete it",
-            path=file,
-            line=line,
-            column=column,
-        ) from None
-    except yaml.YAMLError as exc:  # any other PyYAML failure: still the file's fault
-        raise error(f"invalid YAML: {exc}", path=file) from None
-    except RecursionError:
-        # PyYAML's composer recurses once per nesting level.
-        raise error("nested too deeply to be an article or config; flatten it", path=file) from None
+    text = decode(data, file, error)
+    raw = compose(text, file, error)
     if raw is None:
         hint = f"; {empty_hint}" if empty_hint else ""
         raise error(f"the file is empty{hint}", path=file)
-    _check_tree(raw, file, error)
+    _check_tree(raw, text, file, error)
     return Node(raw, file, "", error)
 
 
 def load(path: Path, *, error: type[ContentError] = ContentError, empty_hint: str = "") -> Node:
-    """Read and compose a YAML file into a checked :class:`Node`."""
+    """Read and compose a YAML file into a checked :class:`Node` (at most MAX_FILE_BYTES read)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise error("file not found", path=path) from None
     except IsADirectoryError:

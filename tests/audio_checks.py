@@ -36,7 +36,7 @@ def ebur128(path: Path) -> tuple[float, float]:
         [ffmpeg(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
          "-f", "null", "-"],
         capture_output=True, text=True, check=True,
-    ).stderr
+    ).stderr  # fmt: skip
     summary = err[err.rindex("Summary:") :]
     lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
     peak = float(re.search(r"Peak:\s+(-?[\d.inf]+) dBFS", summary).group(1))  # type: ignore[union-attr]
@@ -49,7 +49,8 @@ def window_levels(x: np.ndarray) -> np.ndarray:
     n = len(x) // w
     rms = np.sqrt(np.mean(np.square(x[: n * w]).reshape(n, w), axis=1))
     with np.errstate(divide="ignore"):
-        return 20 * np.log10(np.maximum(rms, 1e-12))
+        levels: np.ndarray = 20 * np.log10(np.maximum(rms, 1e-12))
+    return levels
 
 
 def onset_after(levels: np.ndarray, t: float) -> float:

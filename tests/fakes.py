@@ -1,7 +1,9 @@
 """Fake backends for tests: speech-like audio without an engine, and engines that misbehave.
 
-They satisfy :class:`narrate.backends.Backend` without inheriting from it. Worker processes
+They satisfy :class:`narrate.synth.backends.Backend` without inheriting from it. Worker processes
 import this module as ``tests.fakes``: spawned workers get the parent's ``sys.path``.
+
+:class:`MarkingBackend` (``fake-words``) is the plain fake that also reports word times.
 
 Fault fakes react to markers in the text, so one pool run can mix good and bad jobs:
 
@@ -26,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from narrate.backends.base import Audio, VoiceInfo
-from narrate.config import VoiceSettings
 from narrate.errors import BackendError, EnvironmentProblem
+from narrate.pcm import WordMark
+from narrate.settings.model import VoiceSettings
+from narrate.synth.backends.base import Audio, VoiceInfo
 
 SAMPLE_RATE = 22050
 WORD_SECONDS = 0.22
@@ -81,7 +84,8 @@ def _word(rng: np.random.Generator, n: int, f0: float) -> np.ndarray:
     env = np.ones(n)
     env[:attack] = 0.5 - 0.5 * np.cos(np.linspace(0, math.pi, attack))
     env[n - release :] = 0.5 + 0.5 * np.cos(np.linspace(0, math.pi, release))
-    return tone * env
+    burst: np.ndarray = tone * env
+    return burst
 
 
 class FakeBackend:
@@ -238,3 +242,33 @@ def _first_attempt(text: str) -> bool:
 def _hang() -> None:
     while True:
         time.sleep(3600)
+
+
+class MarkingBackend(FakeBackend):
+    """The fake that reports word times, as the real engines do: where each burst begins.
+
+    The bursts are the words, so a test knows exactly where each mark must land in the output.
+    """
+
+    name = "fake-words"
+
+    def synthesise(self, text: str, voice: VoiceSettings) -> Audio:
+        audio = super().synthesise(text, voice)
+        scale = 160 / voice.rate
+        step = _samples(WORD_SECONDS * scale) + _samples(GAP_SECONDS * scale)
+        edge = _samples(EDGE_SECONDS)
+        marks = tuple(WordMark(edge + i * step, w) for i, w in enumerate(text.split()))
+        return Audio(pcm=audio.pcm, sample_rate=audio.sample_rate, words=marks)
+
+
+FAKES: dict[str, type[FakeBackend]] = {
+    "fake": FakeBackend,
+    "fake-words": MarkingBackend,
+    "slow": SlowBackend,
+    "hang": HangingBackend,
+    "empty": EmptyBackend,
+    "crash": CrashingBackend,
+    "fail-once": FailOnceBackend,
+}
+"""Backend name -> fake, as given to ``--backend``: what ``tests/run_with_fakes.py`` registers in
+its process and the ``fake_backends`` fixture (``tests/conftest.py``) in the test process."""

@@ -14,20 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from narrate import backends  # noqa: E402 -- after the sys.path line above
+from narrate.synth import backends  # noqa: E402 -- after the sys.path line above
 from tests import fakes  # noqa: E402
 
-FAKES = {
-    "fake": fakes.FakeBackend,
-    "slow": fakes.SlowBackend,
-    "hang": fakes.HangingBackend,
-    "empty": fakes.EmptyBackend,
-    "crash": fakes.CrashingBackend,
-    "fail-once": fakes.FailOnceBackend,
-}
-"""Backend name -> fake, as given to ``--backend``."""
-
-for _name, _factory in FAKES.items():
+for _name, _factory in fakes.FAKES.items():
     backends.register(_name, _factory)
 
 if __name__ == "__main__":  # spawned workers re-import this file as __mp_main__: run nothing then

@@ -8,21 +8,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from narrate.assemble import (
+from narrate.audio.chunk import encode_chunk, stitch
+from narrate.audio.master import (
     ENCODER_LOUDNESS_LOSS_DB,
     LIMITER_MARGIN_DB,
     MAX_LIMITING_DB,
-    SAMPLE_RATE,
     finish,
     loudness_lufs,
     master,
-    stitch,
     to_float,
     trim,
     true_peak_db,
 )
-from narrate.backends.base import Audio
-from narrate.config import VoiceSettings
+from narrate.audio.mp3 import SAMPLES_PER_FRAME, count_frames
+from narrate.pcm import SAMPLE_RATE
+from narrate.settings.model import VoiceSettings
+from narrate.synth.backends.base import Audio
 from tests.fakes import FakeBackend
 
 SENTENCES = [
@@ -106,20 +107,27 @@ def test_master_never_chases_an_unreachable_target() -> None:
     assert true_peak_db(y) <= -3.0 - LIMITER_MARGIN_DB + 0.1
 
 
-def test_stitch_places_every_sentence_with_exact_pauses() -> None:
-    finished = [finish(speech(t), -16.0, -1.0) for t in SENTENCES]
-    pauses = [0.45, 1.0, 1.5]
-    pcm, placements = stitch(finished, pauses, lead=0.5)
-    assert placements[0].start == round(0.5 * SAMPLE_RATE)
-    for i, (audio, place) in enumerate(zip(finished, placements, strict=True)):
+def test_stitch_places_the_sentence_between_exact_silences() -> None:
+    for text, lead, pause in zip(SENTENCES, (0.5, 0.0, 0.15), (0.45, 1.0, 1.5), strict=True):
+        audio = finish(speech(text), -16.0, -1.0)
+        pcm, place = stitch(audio, lead, pause)
+        assert place.start == round(lead * SAMPLE_RATE)
         assert place.end - place.start == audio.frames
-        if i:
-            gap = place.start - placements[i - 1].end
-            assert gap == round(pauses[i - 1] * SAMPLE_RATE)
         assert pcm[place.start * 2 : place.end * 2] == audio.pcm
-    assert len(pcm) // 2 == placements[-1].end + round(pauses[-1] * SAMPLE_RATE)
+        assert pcm[: place.start * 2] == b"\0\0" * place.start
+        assert len(pcm) // 2 == place.end + round(pause * SAMPLE_RATE)
+        assert pcm[place.end * 2 :] == b"\0\0" * round(pause * SAMPLE_RATE)
+
+
+def test_a_chunk_is_whole_frames_with_the_speech_where_placed() -> None:
+    audio = finish(speech(SENTENCES[0]), -16.0, -1.0)
+    chunk = encode_chunk(audio, 0.5, 0.45, 64)
+    assert chunk.pcm_samples % SAMPLES_PER_FRAME == 0
+    assert chunk.pcm_samples >= chunk.placement.end
+    # LAME emits ceil(n / 576) + 2 frames for n samples (measured; see tests/test_encode.py).
+    assert chunk.frames == count_frames(chunk.mp3) == chunk.pcm_samples // SAMPLES_PER_FRAME + 2
 
 
 def test_stitch_refuses_unfinished_audio() -> None:
     with pytest.raises(ValueError):
-        stitch([Audio(pcm=b"\0\0" * 100, sample_rate=16000)], [0.1], 0.0)
+        stitch(Audio(pcm=b"\0\0" * 100, sample_rate=16000), 0.0, 0.1)

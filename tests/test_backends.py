@@ -1,6 +1,6 @@
 """The backend registry and voices (issue 5): plugins, lazy imports, per-kind voices, say.
 
-A third-party backend is a package that only declares a ``narrate.backends`` entry point:
+A third-party backend is a package that only declares a ``narrate.synth.backends`` entry point:
 ``tests/plugin/narrate-echo-backend`` is installed into a temporary folder and the real CLI finds
 it there. The fake backend is registered by the tests alone; users never see it.
 """
@@ -8,8 +8,6 @@ it there. The fake backend is registered by the tests alone; users never see it.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import wave
@@ -18,66 +16,38 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from narrate import backends, cli
-from narrate.assemble import finish
-from narrate.chapters import parse_vtt
-from narrate.config import VoiceSettings
-from narrate.content import load_article
+from narrate.audio.master import finish
+from narrate.content.load import load_article
+from narrate.outputs.chapters import parse_vtt
 from narrate.script import build_script
-from narrate.settings_file import load_settings
-from narrate.tags import read_chapters
+from narrate.settings.effective import resolve
+from narrate.settings.load import load_settings
+from narrate.settings.model import VoiceSettings
+from narrate.synth import backends
 from tests.audio_checks import SR, decode, onset_after, window_levels
 from tests.fakes import FakeBackend, SlowBackend
+from tests.helpers import ROOT, copy_site, excerpt, invoke, run_cli
+from tests.id3_read import read_chapters
 
-ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "tests" / "plugin" / "narrate-echo-backend"
 SLUG = "imagenet"
 ENGINE_MODULES = ("pyttsx3", "piper", "onnxruntime", "espeakng_loader", "narrate_echo")
-
-
-def run_cli(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, python_code: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI (or ``python_code``) in a fresh interpreter, as a user would."""
-    environ = {**os.environ, **(env or {})}
-    environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (environ.get("PYTHONPATH", ""), str(ROOT)) if p
-    )
-    cmd = [sys.executable, "-c", python_code] if python_code else [sys.executable, "-m", "narrate"]
-    return subprocess.run(
-        [*cmd, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=environ,
-        timeout=300,
-    )
-
-
-def make_site(root: Path, config_edits: dict[str, str] | None = None, extra: str = "") -> Path:
-    """Copy the repository's config and content into ``root``, editing the config text."""
-    (root / "content").mkdir(parents=True)
-    shutil.copy(ROOT / "content" / f"{SLUG}.yaml", root / "content" / f"{SLUG}.yaml")
-    cfg = (ROOT / "narrate.yaml").read_text()
-    for old, new in (config_edits or {}).items():
-        assert old in cfg, old
-        cfg = cfg.replace(old, new)
-    (root / "narrate.yaml").write_text(cfg + extra)
-    return root
+SHORT = {SLUG: excerpt(SLUG, ("Introduction", "Notable Quotes", "Impact on AI"))}
+"""The article cut to paragraphs and a quote in three chapters: all that a build here needs."""
 
 
 def correlation(x: np.ndarray, ref: np.ndarray, max_lag: int = 441) -> float:
     """Return the peak normalised cross-correlation of ``ref`` within the first lags of ``x``."""
-    from scipy.signal import correlate
-
     n = len(ref)
     x = x[: n + 2 * max_lag]
     if len(x) < n:
         return 0.0
-    dots = correlate(x, ref, mode="valid", method="fft")
+    # dots[k] = sum(x[k : k + n] * ref), k = 0 .. len(x) - n, through the FFT (a power of two
+    # at least len(x) + n - 1 long, so nothing wraps around and the transform is fast).
+    size = 1 << (len(x) + n - 2).bit_length()
+    spectrum = np.fft.rfft(x, size) * np.fft.rfft(ref[::-1], size)
+    dots = np.fft.irfft(spectrum, size)[n - 1 : len(x)]
     energy = np.concatenate([[0.0], np.cumsum(x**2)])
     window = np.sqrt(np.maximum(energy[n:] - energy[:-n], 1e-20))
     return float(np.max(dots / (window * np.sqrt(np.sum(ref**2)))))
@@ -161,7 +131,7 @@ def test_a_plugin_is_found_through_its_entry_point(echo_path: Path, tmp_path: Pa
 
 
 def test_a_plugin_builds_an_article_with_chapters(echo_path: Path, tmp_path: Path) -> None:
-    site = make_site(tmp_path / "site")
+    site = copy_site(tmp_path / "site", (), articles=SHORT)
     env = {"PYTHONPATH": str(echo_path)}
     result = run_cli(SLUG, "--backend", "echo", "--voice", "echo-high", cwd=site, env=env)
     assert result.returncode == 0, result.stderr
@@ -189,18 +159,15 @@ def test_a_plugin_builds_an_article_with_chapters(echo_path: Path, tmp_path: Pat
 
 
 @pytest.fixture()
-def fakes() -> Iterator[None]:
-    backends.register("fake", FakeBackend)
+def fakes(fake_backends: None) -> Iterator[None]:
     backends.register("fake-b", SlowBackend)  # same cache token as "fake": a worst case
-    cli.COMMANDS = cli._command_names()
     yield
-    backends.unregister("fake")
     backends.unregister("fake-b")
 
 
-def build(*args: str) -> str:
+def build(site: Path, *args: str) -> str:
     """Build the article with the real CLI in-process; return its summary line."""
-    result = CliRunner().invoke(cli.app, ["build", SLUG, *args])
+    result = invoke(["build", SLUG, *args], cwd=site)
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
@@ -208,17 +175,19 @@ def build(*args: str) -> str:
 def test_quotes_come_out_in_their_own_voice(
     fakes: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = make_site(
+    site = copy_site(
         tmp_path,
-        {"backend: pyttsx3": "backend: fake"},
-        extra="\nkinds:\n  quote: {voice: fake-high, rate: 150}\n",
+        (),
+        articles=SHORT,
+        config_edits={"backend: pyttsx3": "backend: fake"},
+        config_extra="\nkinds:\n  quote: {voice: fake-high, rate: 150}\n",
     )
-    monkeypatch.chdir(site)
     monkeypatch.delenv("NARRATE_CACHE_DIR", raising=False)
-    out = build()
+    out = build(site)
     assert "synthesised" in out
     settings = load_settings(site)
-    script = build_script(load_article(site / "content" / f"{SLUG}.yaml"), settings)
+    article = load_article(site / "content" / f"{SLUG}.yaml")
+    script = build_script(article, resolve(settings, article.settings))
     by_id = {seg.id: seg for seg in script.segments}
     quotes = [seg for seg in script.segments if seg.kind == "quote"]
     assert quotes and all(q.voice == VoiceSettings("fake", "fake-high", 150) for q in quotes)
@@ -249,34 +218,29 @@ def test_quotes_come_out_in_their_own_voice(
 def test_switching_backend_never_reuses_the_other_backends_audio(
     fakes: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = make_site(tmp_path)
-    monkeypatch.chdir(site)
+    site = copy_site(tmp_path, (), articles=SHORT)
     monkeypatch.delenv("NARRATE_CACHE_DIR", raising=False)
     monkeypatch.setenv("NARRATE_FAKE_DELAY", "0")
-    script = build_script(load_article(site / "content" / f"{SLUG}.yaml"), load_settings(site))
+    article = load_article(site / "content" / f"{SLUG}.yaml")
+    script = build_script(article, resolve(load_settings(site), article.settings))
     n = len(script.segments)
-    out = build("--backend", "fake")
+    out = build(site, "--backend", "fake")
     assert f"synthesised {n} of {n} sentences" in out
     # fake-b returns the very same cache token as fake: only the backend's name tells them apart.
-    out = build("--backend", "fake-b")
+    out = build(site, "--backend", "fake-b")
     assert f"synthesised {n} of {n} sentences" in out
     # Going back reuses the first backend's own sentences: switching does not evict them.
-    out = build("--backend", "fake")
+    out = build(site, "--backend", "fake")
     assert f"synthesised 0 of {n} sentences" in out
 
 
 # --- say ------------------------------------------------------------------------------------
 
 
-def test_say_speaks_the_normalised_line_through_the_lexicon(
-    fakes: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = make_site(tmp_path, {"backend: pyttsx3": "backend: fake"})
-    monkeypatch.chdir(site)
+def test_say_speaks_the_normalised_line_through_the_lexicon(fakes: None, tmp_path: Path) -> None:
+    site = copy_site(tmp_path, config_edits={"backend: pyttsx3": "backend: fake"})
     out_wav = tmp_path / "line.wav"
-    result = CliRunner().invoke(
-        cli.app, ["say", "Fei-Fei Li built ILSVRC in 2007–2009.", "-o", str(out_wav)]
-    )
+    result = invoke(["say", "Fei-Fei Li built ILSVRC in 2007–2009.", "-o", str(out_wav)], site)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == str(out_wav)
     spoken = "Fei-Fei Lee built I L S V R C in 2007 to 2009."
@@ -294,14 +258,13 @@ def test_say_speaks_the_normalised_line_through_the_lexicon(
     assert abs(len(x) / SR - (0.2 + len(ref) / SR + 1.5)) < 0.05  # lead, speech, end pause
 
 
-def test_say_uses_the_voice_of_a_segment_kind(
-    fakes: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = make_site(
-        tmp_path, {"backend: pyttsx3": "backend: fake"}, extra="\nkinds:\n  quote: {voice: q}\n"
+def test_say_uses_the_voice_of_a_segment_kind(fakes: None, tmp_path: Path) -> None:
+    site = copy_site(
+        tmp_path,
+        config_edits={"backend: pyttsx3": "backend: fake"},
+        config_extra="\nkinds:\n  quote: {voice: q}\n",
     )
-    monkeypatch.chdir(site)
-    result = CliRunner().invoke(cli.app, ["say", "Hello there.", "--kind", "quote", "--no-play"])
+    result = invoke(["say", "Hello there.", "--kind", "quote", "--no-play"], site)
     assert result.exit_code == 0, result.stderr
     assert "voice: fake q at 160 wpm" in result.stderr
     path = Path(result.stdout.strip())

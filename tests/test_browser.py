@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from narrate.chapters import parse_vtt
-from narrate.web import clock, server_url, serving
-from tests.test_web import TRICKY_TITLE, TRICKY_YAML, build, make_site, run_narrate
+from narrate.outputs.chapters import clock, parse_vtt
+from narrate.web.page import server_url, serving
+from tests.helpers import TRICKY_TITLE, TRICKY_YAML, copy_site, run_cli_ok
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]  # builds, then a browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -74,15 +74,12 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build imagenet and tricky, write their previews and a bare page with both fragments."""
-    site = make_site(
-        tmp_path_factory.mktemp("browser") / "site", {"imagenet": None, "tricky": TRICKY_YAML}
-    )
+    site = copy_site(tmp_path_factory.mktemp("browser") / "site", articles={"tricky": TRICKY_YAML})
     fragments = []
     for slug in ("imagenet", "tricky"):
-        build(site, slug)
+        run_cli_ok(slug, cwd=site)
         for command in ("preview", "embed"):
-            result = run_narrate(command, slug, cwd=site)
-            assert result.returncode == 0, result.stderr
+            result = run_cli_ok(command, slug, cwd=site)
         fragments.append(result.stdout)
     bare = (
         "<!doctype html>\n<html lang=en><meta charset=utf-8><title>Bare page</title>"
@@ -105,7 +102,9 @@ def base_url(audio: Path) -> Iterator[str]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """Return a fresh page; fail the test on any page error or console error."""
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    # Reduced motion: the transcript's auto-scroll jumps instead of gliding, so a click is never
+    # aimed at a sentence still moving under a smooth scroll (the one flake under load).
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, reduced_motion="reduce")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
@@ -355,16 +354,14 @@ ADDED_SECTION = """\
 @pytest.fixture
 def pasted(audio: Path, tmp_path: Path) -> Path:
     """Return a site with imagenet and tricky built and their fragments pasted in bare.html."""
-    site = make_site(tmp_path / "site", {"imagenet": None, "tricky": TRICKY_YAML})
+    site = copy_site(tmp_path / "site", articles={"tricky": TRICKY_YAML})
     cache = audio.parent / ".cache"
     if cache.is_dir():  # the module's sentences: only edited ones are synthesised again
         shutil.copytree(cache, site / ".cache")
     fragments = []
     for slug in ("imagenet", "tricky"):
-        build(site, slug)
-        result = run_narrate("embed", slug, cwd=site)
-        assert result.returncode == 0, result.stderr
-        fragments.append(result.stdout)
+        run_cli_ok(slug, cwd=site)
+        fragments.append(run_cli_ok("embed", slug, cwd=site).stdout)
     page = "<!doctype html>\n<html lang=en><meta charset=utf-8><title>Pasted</title>"
     page += '<link rel="icon" href="data:,">\n<body>\n' + "\n".join(fragments) + "</body></html>\n"
     (site / "audio" / "bare.html").write_text(page, "utf-8")
@@ -409,7 +406,7 @@ def test_a_fragment_pasted_before_a_rebuild_seeks_by_the_new_tracks(
         text = article.read_text("utf-8")
         assert text.count(OLD_SENTENCE) == 1
         article.write_text(text.replace(OLD_SENTENCE, NEW_SENTENCE), "utf-8")
-        build(pasted, "imagenet")
+        run_cli_ok("imagenet", cwd=pasted)
         chapters = chapters_of(audio, "imagenet")
         cues = parse_vtt((audio / "imagenet.transcript.vtt").read_text("utf-8"))
         moved = [
@@ -458,7 +455,7 @@ def test_a_fragment_pasted_before_a_rebuild_seeks_by_the_new_tracks(
 def test_a_pasted_chapter_list_is_rebuilt_when_chapters_are_added(page: Page, pasted: Path) -> None:
     audio = pasted / "audio"
     (pasted / "content" / "tricky.yaml").write_text(TRICKY_YAML + ADDED_SECTION, "utf-8")
-    build(pasted, "tricky")
+    run_cli_ok("tricky", cwd=pasted)
     chapters = chapters_of(audio, "tricky")
     assert len(chapters) == 3
     with serving(audio) as server:

@@ -5,25 +5,24 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from narrate.chapters import (
+from narrate.outputs.chapters import (
     Chapter,
     Cue,
     chapters_json,
     chapters_vtt,
-    ffmetadata,
     parse_vtt,
     to_ms,
     transcript_vtt,
     validate,
 )
+from tests.helpers import ROOT
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = ROOT / "tests" / "golden"
 
 # Titles that break naive writers: markup, the VTT arrow, ampersands, quotes, FFMETADATA
 # specials, a newline, emoji and non-Latin-1 text. The last chapter runs past one hour.
@@ -67,10 +66,6 @@ def test_chapters_vtt_golden() -> None:
 
 def test_transcript_vtt_golden() -> None:
     check_golden("transcript.vtt", transcript_vtt(CUES))
-
-
-def test_ffmetadata_golden() -> None:
-    check_golden("ffmetadata.txt", ffmetadata(CHAPTERS, TAGS))
 
 
 # --- to_ms ----------------------------------------------------------------------------------
@@ -125,7 +120,7 @@ def test_validate_allows_gaps() -> None:
     validate([Chapter("A", 0, 10), Chapter("B", 10, 20), Chapter("C", 25, 30)])
 
 
-@pytest.mark.parametrize("writer", [chapters_json, chapters_vtt, lambda c: ffmetadata(c, {})])
+@pytest.mark.parametrize("writer", [chapters_json, chapters_vtt])
 def test_writers_validate(writer: object) -> None:
     with pytest.raises(ValueError):
         writer([Chapter("A", 0, 10), Chapter("B", 5, 20)])  # type: ignore[operator]
@@ -241,28 +236,3 @@ def test_transcript_vtt_empty() -> None:
 
 
 # --- FFMETADATA -----------------------------------------------------------------------------
-
-
-def test_ffmetadata_escapes_keys_and_values() -> None:
-    text = ffmetadata([Chapter("A", 0, 10)], {"k=ey;#": "v\\al\nue\r"})
-    assert "\nk\\=ey\\;\\#=v\\\\al\\\nue\\\r\n" in text
-
-
-@pytest.mark.parametrize(
-    ("tags", "message"),
-    [
-        ({"": "x"}, "bad FFMETADATA tag name"),
-        ({"[CHAPTER]": "x"}, "bad FFMETADATA tag name"),
-        ({"title": "ends in \\"}, "ends in a backslash"),
-        ({"title": "nul\0"}, "NUL"),
-    ],
-)
-def test_ffmetadata_refuses_what_ffmpeg_misreads(tags: dict[str, str], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        ffmetadata([Chapter("A", 0, 10)], tags)
-
-
-def test_ffmetadata_tag_order_is_independent_of_mapping_order() -> None:
-    forward = ffmetadata(CHAPTERS, TAGS)
-    backward = ffmetadata(CHAPTERS, dict(reversed(list(TAGS.items()))))
-    assert forward == backward

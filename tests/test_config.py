@@ -11,11 +11,19 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from narrate.config import CONFIG_NAME, Loudness, Pauses, Settings, VoiceSettings
 from narrate.errors import ConfigError
-from narrate.settings_file import BITRATES, CACHE_ENV, KINDS, find_root, load_settings
-
-REPO = Path(__file__).resolve().parents[1]
+from narrate.settings.effective import resolve
+from narrate.settings.load import BITRATES, CACHE_ENV, KINDS, find_root, load_settings
+from narrate.settings.model import (
+    CONFIG_NAME,
+    Kind,
+    Loudness,
+    Pauses,
+    Settings,
+    VoiceOverride,
+    VoiceSettings,
+)
+from tests.helpers import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -58,17 +66,17 @@ def test_absent_config_gives_defaults_with_absolute_paths(tmp_path: Path) -> Non
             assert getattr(s, f.name) == getattr(defaults, f.name), f.name
 
 
-def test_repo_config_is_the_defaults_plus_a_lexicon() -> None:
-    s = load_settings(REPO)
-    root = REPO.resolve()
+def test_repo_config_is_the_defaults_plus_its_site_name_and_a_lexicon() -> None:
+    s = load_settings(ROOT)
+    root = ROOT.resolve()
     defaults = Settings(
         root=root,
         content_dir=root / "content",
         audio_dir=root / "audio",
         cache_dir=root / ".cache" / "narrate",
     )
-    assert dataclasses.replace(s, lexicon={}) == defaults
-    assert s.site_name == "AI Milestones"
+    assert dataclasses.replace(s, lexicon={}, site_name=defaults.site_name) == defaults
+    assert s.site_name == "AI Milestones"  # the default is neutral: "My Site"
     assert s.lexicon == {
         "Fei-Fei Li": "Fei-Fei Lee",
         "Jia Deng": "Jia Dung",
@@ -103,9 +111,13 @@ def test_every_field_overridden(tmp_path: Path) -> None:
     assert s.audio_dir == Path("/srv/audio")
     assert s.cache_dir == Path.home() / "narrate-cache"
     assert s.voice == VoiceSettings("fake", "en-gb", 180)
-    assert s.kinds == {"quote": {"voice": "en-us+f3"}, "heading": {"rate": 140}}
-    assert s.voice_for("quote") == VoiceSettings("fake", "en-us+f3", 180)
-    assert s.voice_for("heading") == VoiceSettings("fake", "en-gb", 140)
+    assert s.kinds == {
+        Kind.QUOTE: VoiceOverride(voice="en-us+f3"),
+        Kind.HEADING: VoiceOverride(rate=140),
+    }
+    eff = resolve(s)
+    assert eff.voice_for(Kind.QUOTE) == VoiceSettings("fake", "en-us+f3", 180)
+    assert eff.voice_for(Kind.HEADING) == VoiceSettings("fake", "en-gb", 140)
     assert s.pauses == Pauses(0.3, 1.0, 0.0, 10.0, 0.25, 2.0)
     assert s.loudness == Loudness(-18.5, -2.0)
     assert s.bitrate == 96
@@ -117,7 +129,7 @@ def test_partial_sections_keep_other_defaults(tmp_path: Path) -> None:
     s = load_settings(tmp_path)
     assert s.voice == VoiceSettings(rate=150)
     assert s.pauses == dataclasses.replace(Pauses(), chapter=3.0)
-    assert (s.site_name, s.id3_artist, s.base_url) == ("AI Milestones", "AI Milestones", "")
+    assert (s.site_name, s.id3_artist, s.base_url) == ("My Site", "My Site", "")
 
 
 def test_explicit_config_file_paths_are_taken_from_root(tmp_path: Path) -> None:
@@ -256,6 +268,7 @@ SHAPES = st.recursive(
 )
 
 
+@pytest.mark.slow  # 150 examples: about 2.5 s
 @FUZZ
 @given(shape=st.dictionaries(KEYS, SHAPES, max_size=6))
 def test_any_config_shape_loads_or_refuses(tmp_path: Path, shape: dict[str, object]) -> None:
@@ -277,7 +290,7 @@ def test_any_config_bytes_load_or_refuse(tmp_path: Path, data: bytes) -> None:
 
 
 def test_docs_list_every_field_with_its_default() -> None:
-    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     d = Settings()
     expected = {
         "site.name": d.site_name,
@@ -309,12 +322,12 @@ def test_docs_list_every_field_with_its_default() -> None:
 
 def test_docs_example_config_loads(tmp_path: Path) -> None:
     """The example in docs/configuration.md is valid and shows the defaults."""
-    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     example = re.search(r"```yaml\n(.*?)```", doc, re.DOTALL)
     assert example
     write_config(tmp_path, example[1])
     s = load_settings(tmp_path)
-    assert s.kinds == {"quote": {"voice": "en-us+f3"}}
+    assert s.kinds == {Kind.QUOTE: VoiceOverride(voice="en-us+f3")}
     assert s.lexicon == {"Fei-Fei Li": "Fei-Fei Lee"}
     # Everything else in the example is the default.
     root = tmp_path.resolve()

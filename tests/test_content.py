@@ -10,10 +10,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from narrate.article import Article, ListItem, Paragraph, Quote, Section, TimelineEntry
-from narrate.config import Settings
-from narrate.content import find_article, list_articles, load_article, validate_slug
-from narrate.errors import ContentError, UnknownArticleError, UsageError
+from narrate.content.load import (
+    MAX_SENTENCES,
+    find_article,
+    list_articles,
+    load_article,
+    validate_slug,
+)
+from narrate.content.model import Article, ListItem, Paragraph, Quote, Section, TimelineEntry
+from narrate.errors import ConfigError, ContentError, UnknownArticleError, UsageError
+from narrate.settings.effective import resolve
+from narrate.settings.load import load_settings
+from narrate.settings.model import Kind, Overrides, Settings, VoiceOverride
 from narrate.yamlread import parse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +60,7 @@ def test_imagenet_structure() -> None:
     )
     assert a.people == ("Fei-Fei Li", "Jia Deng")
     assert a.summary.text.startswith("Fei-Fei Li's team created ImageNet, a massive dataset")
-    assert a.settings == {}
+    assert a.settings == Overrides() and not a.settings
     assert [s.heading for s in a.sections] == [
         "Introduction",
         "Historical Context",
@@ -96,7 +104,9 @@ def test_imagenet_structure() -> None:
         "Contains 14+ million images across 20,000+ categories",
         "Annual competition drove rapid AI progress",
     ]
-    assert sections["Impact on AI"].blocks[0].text == (
+    impact = sections["Impact on AI"].blocks[0]
+    assert isinstance(impact, Paragraph)
+    assert impact.text == (
         "Provided the training data fuel that powered the deep learning explosion in "
         "computer vision."
     )
@@ -180,7 +190,8 @@ def test_full_example_uses_every_feature() -> None:
     assert first.blocks[2] == Paragraph(
         "Second paragraph with 14M+ things.", "Second paragraph with fourteen million things.", 27
     )
-    assert first.blocks[3].text == "A folded paragraph over two lines."
+    folded = first.blocks[3]
+    assert isinstance(folded, Paragraph) and folded.text == "A folded paragraph over two lines."
     assert first.blocks[5] == ListItem("Another item", "Another spoken item", 34)
     assert second.heading == "2012"
     assert [b.date for b in second.blocks if isinstance(b, TimelineEntry)] == [
@@ -190,15 +201,15 @@ def test_full_example_uses_every_feature() -> None:
         "2012 (September)",
         "1.10",  # as written, not the float 1.1
     ]
-    assert a.settings == {
-        "voice": {"rate": 150},
-        "kinds": {"quote": {"voice": "en-us+f3", "rate": 140}},
-        "pauses": {"paragraph": 1.2, "chapter": 3.0},
-        "lexicon": {"Lovelace": "Luv-lace"},
-    }
-    s = Settings().with_overrides(a.settings)
+    assert a.settings == Overrides(
+        voice=VoiceOverride(rate=150),
+        kinds={Kind.QUOTE: VoiceOverride(voice="en-us+f3", rate=140)},
+        pauses={"paragraph": 1.2, "chapter": 3.0},
+        lexicon={"Lovelace": "Luv-lace"},
+    )
+    s = resolve(Settings(), a.settings)
     assert s.voice.rate == 150 and s.pauses.paragraph == 1.2 and s.pauses.sentence == 0.45
-    assert s.voice_for("quote").voice == "en-us+f3" and s.lexicon == {"Lovelace": "Luv-lace"}
+    assert s.voice_for(Kind.QUOTE).voice == "en-us+f3" and s.lexicon == {"Lovelace": "Luv-lace"}
 
 
 def test_literal_block_and_bom_are_accepted(tmp_path: Path) -> None:
@@ -432,7 +443,7 @@ def test_error_names_position_field_and_fix(
         (b"# only a comment\n\n", "the file is empty", None),
         (b"format: 1\ntitle: Caf\xe9\n", "not valid UTF-8: byte 0xe9 at byte offset 20", 2),
         (b"\xff\xfef\x00", "byte 0xff at byte offset 0", 1),
-        (b"[" * 5000, "nested too deeply", None),
+        (b"[" * 5000, "nested too deeply (more than 50 levels", 1),
     ],
     ids=["empty", "comments only", "latin-1", "utf-16", "deep"],
 )
@@ -506,6 +517,7 @@ SHAPES = st.recursive(
 
 @settings(FUZZ, max_examples=200)
 @given(shape=st.dictionaries(KEYS, SHAPES, max_size=8), with_format=st.booleans())
+@pytest.mark.slow
 def test_any_yaml_shape_loads_or_refuses(
     tmp_path: Path, shape: dict[str, object], with_format: bool
 ) -> None:
@@ -531,6 +543,7 @@ IMAGENET_PATHS = _paths(IMAGENET_DATA)[1:]
 
 @settings(FUZZ, max_examples=200)
 @given(where=st.sampled_from(IMAGENET_PATHS), replacement=SHAPES, drop=st.booleans())
+@pytest.mark.slow
 def test_mutated_imagenet_loads_or_refuses(
     tmp_path: Path, where: tuple[object, ...], replacement: object, drop: bool
 ) -> None:
@@ -607,7 +620,7 @@ def test_list_and_find_articles(tmp_path: Path) -> None:
         find_article(tmp_path, "old", RESERVED)
     with pytest.raises(UsageError, match="command name"):
         find_article(tmp_path, "list", RESERVED)
-    with pytest.raises(UnknownArticleError, match="has no \\*.yaml articles"):
+    with pytest.raises(UnknownArticleError, match=r"has no \*\.yaml or \*\.md articles yet"):
         find_article(tmp_path / "folder.yaml", "imagenet", RESERVED)
     with pytest.raises(UnknownArticleError, match="no content folder"):
         find_article(tmp_path / "missing", "imagenet", RESERVED)
@@ -635,4 +648,227 @@ def test_docs_examples_load(tmp_path: Path) -> None:
     a = load_article(
         write(tmp_path, HEAD + settings_block + "sections: [{heading: H, items: [a]}]")
     )
-    assert set(a.settings) == {"voice", "kinds", "pauses", "lexicon"}
+    assert a.settings.voice and a.settings.kinds and a.settings.pauses and a.settings.lexicon
+
+
+# --- hostile text: escapes, separators, silent text, size, syntax hints ------------------------
+
+ESCAPES = [
+    # (id, the summary as written in double quotes, column of the escape, words)
+    ("lone surrogate", r"a \ud800 b", 13, r"`\ud800` is half of a UTF-16 surrogate pair"),
+    ("low surrogate", r"\uDC00", 11, r"`\uDC00` is half of a UTF-16 surrogate pair"),
+    ("surrogate pair", r"smile \ud83d\ude00", 17, r"write 😀 itself, or `\U0001F600`"),
+    ("escape and bell", r"bell \e\a", 16, r"`\e` is the control character U+001B"),
+    ("bell", r"ding\a", 15, "U+0007"),
+    ("null", r"\0", 11, "U+0000"),
+    ("hex control", r"x\x01", 12, "U+0001"),
+    ("C1 control", r"x\x9b", 12, "U+009B"),
+    ("vertical tab", r"x\v", 12, "U+000B"),
+    ("beyond unicode", r"\U00110000", 11, r"`\U00110000` is not a character"),
+    ("far beyond", r"\UFFFFFFFF", 11, r"`\UFFFFFFFF` is not a character"),
+    ("after a backslash", r"a\\ \e", 15, r"`\e`"),
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "column", "words"), [pytest.param(*c[1:], id=c[0]) for c in ESCAPES]
+)
+def test_escapes_of_surrogates_and_controls_are_refused_where_written(
+    tmp_path: Path, written: str, column: int, words: str
+) -> None:
+    err = refused(tmp_path, f'format: 1\ntitle: T\nsummary: "{written}"\nsections: []\n')
+    assert (err.line, err.column) == (3, column), str(err)
+    assert words in str(err) and "\n" not in str(err)
+    str(err).encode("utf-8")  # printable: no surrogate reaches the terminal
+
+
+def test_control_escape_in_a_key_or_the_site_config_is_refused(tmp_path: Path) -> None:
+    err = refused(tmp_path, HEAD + 'settings:\n  lexicon:\n    "GPU\\e": gee\n')
+    assert (err.line, err.column) == (6, 9) and "U+001B" in str(err)
+    (tmp_path / "narrate.yaml").write_text('narrate: 1\nsite:\n  name: "x \\ud800"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    assert str(info.value).startswith(f"{tmp_path / 'narrate.yaml'}:3:12: ")
+    assert "surrogate" in str(info.value)
+
+
+def test_whitespace_escapes_are_whitespace(tmp_path: Path) -> None:
+    text = HEAD.replace("summary: S", r'summary: "a\tb\nc\rd\Ne\Lf\Pg\_h"')
+    a = load_article(write(tmp_path, text + "sections: [{heading: H, items: [i]}]\n"))
+    assert a.summary.text == "a b c d e f g h"
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_line_separators_in_text_do_not_shift_lines(tmp_path: Path, separator: str) -> None:
+    """An editor ends lines only at \\n, \\r\\n and \\r; PyYAML also at U+2028, U+2029, U+0085."""
+    text = f"format: 1\ntitle: T{separator}more\nsummary: S\nsections:\n  - heading: H\n"
+    a = load_article(write(tmp_path, text + "    items: [a]\n"))
+    assert a.title == "T more" and a.sections[0].line == 5
+    err = refused(tmp_path, text + "    items: []\n")
+    assert (err.line, err.column) == (6, 12)
+    err = refused(tmp_path, "format: 1\r\ntitle: T\u2028\rsummary: [\r\n")
+    assert err.line == 4
+
+
+SILENT = [
+    # (id, YAML from line 5, line, column, field, words)
+    ("emoji paragraph", "  - heading: H\n    paragraphs: ['🎉🎉']\n", 6, 18,
+     "sections[0].paragraphs[0]", "\"🎉🎉\" says nothing aloud"),
+    ("pipe item", "  - heading: H\n    items: ['|', b]\n", 6, 13, "sections[0].items[0]",
+     "give what to say with `text:` and `say:`"),
+    ("marks heading", "  - heading: ™®\n    items: [a]\n", 5, 14, "sections[0].heading",
+     "says nothing aloud (no letter or digit is left once emoji and symbols are dropped); "
+     "write it in words"),
+    ("zero width", '  - heading: H\n    items: ["\\u200b\\u200d\\ufeff"]\n', 6, 13,
+     "sections[0].items[0]", '"\\u200b\\u200d\\ufeff"'),
+    ("private use", "  - heading: H\n    items: [\ue000\U000f0000]\n", 6, 13,
+     "sections[0].items[0]", '"\\ue000\\U000f0000"'),
+    ("emoji say", "  - heading: H\n    items: [{text: ok, say: 🎧}]\n", 6, 29,
+     "sections[0].items[0].say", "write in words what to say"),
+    ("second sentence", "  - heading: H\n    paragraphs: ['Hello there. 🎉']\n", 6, 18,
+     "sections[0].paragraphs[0]", 'sentence 2, "🎉", says nothing'),
+    ("quote author", "  - heading: H\n    quotes: [{text: Q, author: 👤}]\n", 6, 32,
+     "sections[0].quotes[0].author", "write it in words"),
+    ("timeline event", "  - heading: H\n    timeline: [{date: 2007, event: ➡}]\n", 6, 36,
+     "sections[0].timeline[0].event", "with `say:`"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "field", "words"), [pytest.param(*c[1:], id=c[0]) for c in SILENT]
+)
+def test_text_that_says_nothing_is_refused_when_loaded(
+    tmp_path: Path, text: str, line: int, column: int, field: str, words: str
+) -> None:
+    err = refused(tmp_path, HEAD + "sections:\n" + text)
+    assert (err.line, err.column, err.field) == (line, column, field), str(err)
+    assert words in str(err)
+
+
+def test_silent_title_and_text_with_a_spoken_form(tmp_path: Path) -> None:
+    err = refused(tmp_path, "format: 1\ntitle: 🧠\n")
+    assert (err.line, err.field) == (2, "title") and "says nothing aloud" in str(err)
+    body = "sections: [{heading: H, items: [{text: 🎉🎉, say: Hooray}]}]\n"
+    a = load_article(write(tmp_path, HEAD + body))
+    assert a.sections[0].blocks == (ListItem("🎉🎉", "Hooray", 4),)
+    assert load_article(write(tmp_path, HEAD + "era: 🧠\n" + body)).era == "🧠"  # never spoken
+
+
+def test_an_article_of_too_many_sentences_is_refused(tmp_path: Path) -> None:
+    assert MAX_SENTENCES == 20_000
+    # title, summary, heading, then the paragraph's sentences: 3 + 5 = 8 segments.
+    body = "sections:\n  - heading: H\n    paragraphs: [One. Two. Three. Four. Five.]\n"
+    path = write(tmp_path, HEAD + body)
+    assert len(load_article(path, max_sentences=8).sections[0].blocks) == 1
+    with pytest.raises(ContentError) as info:
+        load_article(path, max_sentences=7)
+    assert str(info.value).startswith(f"{path}:6:18: sections[0].paragraphs[0]: ")
+    assert "more than 7 sentences" in str(info.value) and "split it" in str(info.value)
+
+
+def test_a_long_text_is_refused_without_splitting_it_all(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD + "sections:\n  - heading: H\n    paragraphs:\n      - ")
+    with path.open("a") as f:
+        f.write("Word. " * 400_000 + "\n")
+    with pytest.raises(ContentError, match="more than 20,000 sentences"):
+        load_article(path)
+
+
+MISSING_COLON = [
+    # (id, file, line, column, words): reported at the line to fix, not the line after
+    ("top key", "format: 1\ntitle T\nsummary: S\n", 2, 1, "`title T` has no `:` after its key"),
+    ("first key", "format 1\ntitle: T\n", 1, 1, "`format 1` has no `:`"),
+    ("last key", "format: 1\ntitle: T\nsummary S\n", 3, 1, "(YAML noticed only on line 4)"),
+    ("list item key", SECTION.replace("heading: H", "heading H") + "    items: [a]\n", 5, 5,
+     "`heading H` has no `:`"),
+    ("block key", SECTION + "    paragraphs\n    items: [a]\n", 6, 5, "`paragraphs` has no"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "words"), [pytest.param(*c[1:], id=c[0]) for c in MISSING_COLON]
+)
+def test_a_missing_colon_is_reported_on_its_line(
+    tmp_path: Path, text: str, line: int, column: int, words: str
+) -> None:
+    err = refused(tmp_path, text)
+    assert (err.line, err.column) == (line, column), str(err)
+    assert words in str(err) and "write it as `key: value`" in str(err)
+
+
+def test_prose_with_a_colon_gets_the_quoting_hint(tmp_path: Path) -> None:
+    err = refused(tmp_path, SECTION + "    paragraphs:\n      - This is long\n        and so: on\n")
+    assert err.line == 8 and "mapping values are not allowed here" in str(err)
+    assert "in quotes" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "field", "words"),
+    [
+        (
+            SECTION + "    paragraphs:\n      - Note: the dataset was small.\n",
+            7, 9, "sections[0].paragraphs[0].Note",
+            'if this is the paragraph text, put it in quotes: - "Note: the dataset was small."',
+        ),
+        (SECTION + "    items:\n      - 'Fun fact':\n", 7, 9, "sections[0].items[0][\"Fun fact\"]",
+         '- "Fun fact:"'),
+        ("format: 1\ntitle: T\nsummary:\n  Warning: it is \"hot\"\n", 4, 3, "summary.Warning",
+         'summary: "Warning: it is \\"hot\\""'),
+    ],
+    ids=["paragraph", "item", "summary"],
+)  # fmt: skip
+def test_text_read_as_a_field_gets_a_hint_to_quote_it(
+    tmp_path: Path, text: str, line: int, column: int, field: str, words: str
+) -> None:
+    err = refused(tmp_path, text)
+    assert (err.line, err.column, err.field) == (line, column, field), str(err)
+    assert "unknown field" in str(err) and words in str(err)
+
+
+def test_files_too_big_deep_or_many_valued_are_refused_quickly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = write(tmp_path, b"format: 1\ntitle: " + b"a" * (50 * 2**20))
+    with pytest.raises(ContentError, match=r"larger than 8 MB, more than narrate reads; split"):
+        load_article(big)
+    deep = b"format: 1\nsummary:\n" + b"".join(b"  " * i + b"- \n" for i in range(1, 300))
+    err = refused(tmp_path, deep)
+    assert err.line == 52 and err.detail.startswith("nested too deeply (more than 50 levels")
+    monkeypatch.setattr("narrate.yamlsyntax.MAX_VALUES", 50)
+    err = refused(tmp_path, HEAD + "sections:\n  - heading: H\n    items:\n" + "      - a\n" * 60)
+    assert err.line == 43 and "more than 50 values" in str(err)  # the 51st value
+
+
+def test_billion_laughs_is_refused_at_its_anchor(tmp_path: Path) -> None:
+    rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    pairs = zip("abcdefgh", "bcdefghi", strict=True)
+    rows += [f"{b}: &{b} [{', '.join(['*' + a] * 9)}]" for a, b in pairs]
+    err = refused(tmp_path, "\n".join(rows) + "\n")
+    assert (err.line, err.column, err.field) == (1, 4, "a") and "aliases" in str(err)
+
+
+@pytest.mark.parametrize("length", [201, 255, 300, 5000])
+def test_a_slug_too_long_for_a_file_name_is_a_usage_error(tmp_path: Path, length: int) -> None:
+    assert validate_slug("a" * 200, RESERVED) == "a" * 200
+    with pytest.raises(UsageError, match=rf"is {length} characters long; a slug is at most 200"):
+        validate_slug("a" * length, RESERVED)
+    with pytest.raises(UsageError):
+        find_article(tmp_path, "a" * length, RESERVED)
+
+
+def test_keys_and_texts_that_do_not_print_are_escaped_in_messages(tmp_path: Path) -> None:
+    """Found by tests/test_fuzz.py: a key holding a line break broke the one-line message."""
+    err = refused(tmp_path, 'format: 1\n"ti\\ntle": T\n')
+    assert err.field == '["ti\\ntle"]' and "unknown field `ti\\ntle`" in str(err)
+    err = refused(tmp_path, 'format: 1\n"a\\u202eb": 1\n"a\\u202eb": 2\n')
+    assert "duplicate key `a\\u202eb`" in str(err)
+    (tmp_path / "narrate.yaml").write_text('narrate: 1\nsite:\n  "\\n": x\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    assert "\n" not in str(info.value) and 'site["\\n"]: unknown field `\\n`' in str(info.value)
+
+
+def test_a_lexicon_entry_that_says_nothing_is_refused(tmp_path: Path) -> None:
+    err = refused(tmp_path, HEAD + 'settings:\n  lexicon:\n    GPU: "🎉"\n')
+    assert (err.line, err.column, err.field) == (6, 10, "settings.lexicon.GPU")
+    assert "write in words how it is said" in str(err)

@@ -24,11 +24,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from narrate import backends, cli
+from narrate import cli
+from narrate.synth import backends
 from tests.fakes import DELAY_ENV, FakeBackend, RaisingBackend, SlowBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUGS = ("alpha", "beta", "gamma")
+SLOW_FIXTURES = ("cluster", "local_outputs")
+"""A cluster and a local build: every test using one is marked slow (tests/conftest.py)."""
 
 try:
     from distributed import Client, LocalCluster
@@ -60,7 +63,6 @@ def article(slug: str, n: int) -> str:
 @pytest.fixture(autouse=True)
 def _fake_backends() -> Iterator[None]:
     backends.register("fake", FakeBackend)
-    cli.COMMANDS = cli._command_names()
     yield
     backends.unregister("fake")
 
@@ -137,7 +139,13 @@ def test_site_through_a_cluster_matches_the_local_build(
     site = make_site(tmp_path / "site")
     address = cluster.scheduler_address
     code, out, err = run(
-        site, "--all", "--executor", "dask", "--scheduler", address, "--json",
+        site,
+        "--all",
+        "--executor",
+        "dask",
+        "--scheduler",
+        address,
+        "--json",
         monkeypatch=monkeypatch,
     )
     assert code == 0, err
@@ -155,9 +163,7 @@ def test_site_through_a_cluster_matches_the_local_build(
     assert out.count("up to date") == 2
     shutil.rmtree(site / ".cache")
     (site / "audio" / "gamma.mp3").unlink()
-    code, out, err = run(
-        site, "--all", "--executor", "dask", "--json", monkeypatch=monkeypatch
-    )
+    code, out, err = run(site, "--all", "--executor", "dask", "--json", monkeypatch=monkeypatch)
     assert code == 0, err
     by_slug = {r["slug"]: r for r in json.loads(out)["results"]}
     assert by_slug["alpha"]["status"] == by_slug["beta"]["status"] == "up to date"
@@ -181,7 +187,7 @@ def test_a_worker_killed_mid_run_costs_only_its_tasks(
     with Client(cluster.scheduler_address) as client:
         pids: dict[str, int] = client.run(os.getpid)
     victim = sorted(pids.values())[0]
-    seg_dir = site / ".cache" / "narrate" / "seg"
+    seg_dir = site / ".cache" / "narrate" / "sentence"
     killed = threading.Event()
 
     def kill_after_first_results() -> None:
@@ -189,7 +195,7 @@ def test_a_worker_killed_mid_run_costs_only_its_tasks(
         # with about thirty sentences still to go.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if seg_dir.is_dir() and sum(1 for _ in seg_dir.glob("*/*.wav")) >= 3:
+            if seg_dir.is_dir() and sum(1 for _ in seg_dir.glob("*/*.entry")) >= 3:
                 os.kill(victim, signal.SIGKILL)
                 killed.set()
                 return
@@ -198,8 +204,14 @@ def test_a_worker_killed_mid_run_costs_only_its_tasks(
     killer = threading.Thread(target=kill_after_first_results, daemon=True)
     killer.start()
     code, out, err = run(
-        site, "--all", "--executor", "dask", "--scheduler", cluster.scheduler_address,
-        "--json", monkeypatch=monkeypatch,
+        site,
+        "--all",
+        "--executor",
+        "dask",
+        "--scheduler",
+        cluster.scheduler_address,
+        "--json",
+        monkeypatch=monkeypatch,
     )
     killer.join(5)
     assert killed.is_set(), "the worker was not killed during the build"
@@ -225,9 +237,14 @@ def test_missing_scheduler_is_a_usage_error(
 def test_unreachable_scheduler_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NARRATE_CACHE_DIR", raising=False)
     site = make_site(tmp_path / "site")
-    monkeypatch.setattr("narrate.executors.DASK_CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr("narrate.synth.executors.DASK_CONNECT_TIMEOUT", 1.0)
     code, _, err = run(
-        site, "--all", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9",
+        site,
+        "--all",
+        "--executor",
+        "dask",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
         monkeypatch=monkeypatch,
     )
     assert code == 1
@@ -243,8 +260,10 @@ def test_many_articles_locally_one_stream_with_progress(
     monkeypatch.delenv("NARRATE_CACHE_DIR", raising=False)
     site = make_site(tmp_path / "site")
     bad = site / "content" / "delta.yaml"
-    bad.write_text(article("delta", 9).replace("backend", "x") + "settings:\n  voice:\n"
-                   "    backend: no-such-engine\n")
+    bad.write_text(
+        article("delta", 9).replace("backend", "x") + "settings:\n  voice:\n"
+        "    backend: no-such-engine\n"
+    )
     code, out, err = run(site, "--all", "-j", "2", monkeypatch=monkeypatch)
     assert code == 1
     assert "progress: 3/3 articles, 27/27 sentences" in err and "ETA" in err

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from narrate import __version__
+from narrate.commands import COMMANDS
+from narrate.content.model import Article, Paragraph
+from narrate.pipeline.plan import tags
+from narrate.settings.effective import resolve
+from narrate.settings.model import Settings
+from tests.helpers import ROOT, invoke
 
-from typer.testing import CliRunner
-
-from narrate import __version__, cli
-from narrate.article import Article, Paragraph
-from narrate.build import _tags
-from narrate.config import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
 MARK = "# The README's test command, verbatim:"
 
 
@@ -24,25 +22,25 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
 
 
 def test_version() -> None:
-    result = CliRunner().invoke(cli.app, ["--version"])
+    result = invoke(["--version"])
     assert result.exit_code == 0
     assert result.stdout == f"narrate {__version__}\n"
 
 
 def test_top_level_help_shows_every_command_description_whole() -> None:
-    result = CliRunner().invoke(cli.app, ["--help"], terminal_width=80)
+    result = invoke(["--help"], terminal_width=80)
     assert result.exit_code == 0
     commands = result.stdout.split("Commands:")[1].strip().splitlines()
-    assert len(commands) == len(cli._command_names())
+    assert len(commands) == len(COMMANDS)
     for line in commands:
         assert not line.endswith("..."), line
 
 
 def test_check_and_cache_help() -> None:
-    out = CliRunner().invoke(cli.app, ["check", "--help"]).stdout
+    out = invoke(["check", "--help"]).stdout
     for state in ("stale", "missing", "mismatched", "orphaned", "invalid"):
         assert state in out
-    assert "Manage the sentence cache." in CliRunner().invoke(cli.app, ["cache", "--help"]).stdout
+    assert "Manage the sentence cache." in invoke(["cache", "--help"]).stdout
 
 
 def test_id3_comment_reads_naturally() -> None:
@@ -50,7 +48,7 @@ def test_id3_comment_reads_naturally() -> None:
         slug="imagenet", title="ImageNet", summary=Paragraph("S"), sections=(),
         event="Dataset Created", year="2009 (June)",
     )  # fmt: skip
-    comment = _tags(article, Settings())["comment"]
-    assert comment == "Dataset Created (2009). Narrated by AI Milestones."
+    comment = tags(article, resolve(Settings()))["comment"]
+    assert comment == "Dataset Created (2009). Narrated by My Site."
     bare = Article(slug="x", title="Plain Title", summary=Paragraph("S"), sections=())
-    assert _tags(bare, Settings())["comment"] == "Plain Title. Narrated by AI Milestones."
+    assert tags(bare, resolve(Settings()))["comment"] == "Plain Title. Narrated by My Site."

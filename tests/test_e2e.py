@@ -2,63 +2,55 @@
 
 One build of the ImageNet article (module fixture) is decoded and measured: the four files, the
 whole article spoken in order, chapters that agree to the millisecond and sit just before each
-heading's speech onset, loudness and true peak on the MP3 itself.
+heading's speech onset, loudness and true peak on the MP3 itself. ``tests/test_piper.py`` runs
+these checks again on a Piper build, with its own fixtures.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from narrate.chapters import parse_vtt
-from narrate.content import load_article
-from narrate.speech import split_sentences
-from narrate.tags import read_chapters, read_tags
+from narrate.content.load import load_article
+from narrate.outputs.chapters import parse_vtt
+from narrate.text import split_sentences
 from tests.audio_checks import SR, decode, ebur128, onset_after, window_levels
+from tests.helpers import copy_site, run_cli_ok
+from tests.id3_read import read_chapters, read_tags
 
 pytestmark = pytest.mark.e2e
+SLOW_FIXTURES = ("built",)
+"""The whole article's build (about 3 s) makes every test here ``slow`` (tests/conftest.py)."""
 
-ROOT = Path(__file__).resolve().parent.parent
 SLUG = "imagenet"
-
-
-def narrate(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "narrate", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return a copy of the repository's site (config + content) with its own audio and cache."""
-    site = tmp_path_factory.mktemp("site")
-    shutil.copy(ROOT / "narrate.yaml", site / "narrate.yaml")
-    shutil.copytree(ROOT / "content", site / "content")
-    return site
+    """Return a copy of the repository's site (config + article) with its own audio and cache."""
+    return copy_site(tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="module")
+def chapters_expected() -> int:
+    """Return how many chapters the build reports: the opening and the article's ten sections."""
+    return 11
+
+
+@pytest.fixture(scope="module")
+def seconds_expected() -> tuple[float, float]:
+    """Return bounds for the length of the whole article spoken (5:20)."""
+    return (200, 400)
 
 
 @pytest.fixture(scope="module")
 def built(site: Path) -> subprocess.CompletedProcess[str]:
     """Build the article once for the whole module."""
-    result = narrate(SLUG, cwd=site)
-    assert result.returncode == 0, result.stderr
-    return result
+    return run_cli_ok(SLUG, cwd=site)
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +60,13 @@ def samples(site: Path, built: subprocess.CompletedProcess[str]) -> np.ndarray:
 
 
 def test_writes_exactly_the_four_outputs(
-    site: Path, built: subprocess.CompletedProcess[str]
+    site: Path, built: subprocess.CompletedProcess[str], chapters_expected: int
 ) -> None:
     audio = site / "audio"
     for name in (".mp3", ".chapters.json", ".chapters.vtt", ".transcript.vtt"):
         assert (audio / f"{SLUG}{name}").stat().st_size > 0
     assert not list(audio.glob("*.part")), "temporary files left behind"
-    assert "synthesised" in built.stdout and "11 chapters" in built.stdout
+    assert "synthesised" in built.stdout and f"{chapters_expected} chapters" in built.stdout
 
 
 def test_chapters_are_the_opening_plus_every_section_and_agree_to_the_ms(
@@ -115,12 +107,13 @@ def test_every_chapter_starts_in_the_pause_just_before_its_heading(
 
 
 def test_duration_matches_the_chapters_and_ends_in_room_tone(
-    site: Path, samples: np.ndarray
+    site: Path, samples: np.ndarray, seconds_expected: tuple[float, float]
 ) -> None:
     chapters = read_chapters(site / "audio" / f"{SLUG}.mp3")
     duration = len(samples) / SR
     assert abs(chapters[-1].end_ms / 1000 - duration) < 0.002
-    assert 200 < duration < 400
+    shortest, longest = seconds_expected
+    assert shortest < duration < longest
     tail = window_levels(samples[-int(SR * 1.0) :])
     assert (tail < -60).all(), "the last second should be room tone"
 
@@ -165,8 +158,7 @@ def test_id3_tags(site: Path, built: object) -> None:
 def test_second_run_is_up_to_date_and_changes_no_byte(site: Path, built: object) -> None:
     audio = site / "audio"
     before = {p.name: p.read_bytes() for p in audio.iterdir() if p.is_file()}
-    result = narrate(SLUG, cwd=site)
-    assert result.returncode == 0, result.stderr
+    result = run_cli_ok(SLUG, cwd=site)
     assert "up to date" in result.stdout
     after = {p.name: p.read_bytes() for p in audio.iterdir() if p.is_file()}
     assert before == after

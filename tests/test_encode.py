@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from narrate.encode import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode
+from narrate.audio.mp3 import ENCODER_DELAY, SAMPLES_PER_FRAME, count_frames, encode
 
 SR = 22050
 

@@ -31,15 +31,19 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from narrate import cli as narrate_cli
-from narrate import publish as pub
-from narrate.cache import Cache
-from narrate.chapters import parse_vtt
+from narrate.outputs import publish as pub
+from narrate.outputs.chapters import parse_vtt
+from narrate.pipeline.cache import Cache
 from tests.audio_checks import SR, decode
+from tests.helpers import random_sentences
 from tests.test_content import KEYS, SHAPES, YAML_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPER = Path(__file__).resolve().parent / "run_with_fakes.py"
 SLUG = "imagenet"
+
+SLOW_FIXTURES = ("built_site",)
+"""Real-engine (or cluster) builds: every test using one is marked slow (tests/conftest.py)."""
 PREFIX = "narrate: error: "
 
 
@@ -88,9 +92,9 @@ def cache_is_consistent(site: Path) -> int:
     cache = Cache(site / ".cache" / "narrate")
     n = 0
     for key, path in cache.entries():
-        if path.suffix == ".wav":
+        if path.parent.parent.name == "sentence":
             assert cache.get_audio(key) is not None, path
-        elif path.suffix == ".json":
+        else:
             assert cache.get_chunk(key) is not None, path
         n += 1
     return n
@@ -164,8 +168,8 @@ def extend_article(site: Path, sentences: int, seed: int = 1) -> None:
 
 
 def seg_count(site: Path) -> int:
-    base = site / ".cache" / "narrate" / "seg"
-    return sum(1 for _ in base.glob("*/*.wav")) if base.is_dir() else 0
+    base = site / ".cache" / "narrate" / "sentence"
+    return sum(1 for _ in base.glob("*/*.entry")) if base.is_dir() else 0
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -200,7 +204,6 @@ def site(built_site: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """Run the CLI in-process; ``narrate.cli.main()`` would fill COMMANDS, so do it here."""
-    monkeypatch.setattr(narrate_cli, "COMMANDS", narrate_cli._command_names())
     monkeypatch.delenv("NARRATE_DEBUG", raising=False)
     runner = CliRunner()
 
@@ -231,7 +234,8 @@ CONTENT_ERRORS = [
     (
         "empty file",
         b"",
-        ": the file is empty; an article starts with `format: 1`; see docs/content-format.md",
+        ": the file is empty; an article starts with `format: 1` "
+        "(`narrate init` writes an example)",
     ),
     (
         "not UTF-8",
@@ -241,8 +245,8 @@ CONTENT_ERRORS = [
     (
         "unknown key",
         b"format: 1\ntitel: T\n",
-        ":2:1: titel: unknown field `titel`; did you mean `title`? allowed here: era, event, "
-        "format, people, sections, settings, summary, title, year",
+        ":2:1: titel: unknown field `titel`; did you mean `title`? allowed here: date, era, "
+        "event, format, people, sections, settings, summary, title, year",
     ),
     (
         "wrong type",
@@ -302,17 +306,7 @@ def test_content_error_is_one_line_naming_file_line_field_and_fix(
 @pytest.mark.slow
 def test_ten_thousand_word_paragraph_is_narrated_whole(tmp_path: Path) -> None:
     """About an hour of speech in one paragraph: nothing truncated, nothing timed out."""
-    rng = random.Random(10_000)
-    vocab = (
-        "the dataset was created to provide a benchmark for vision algorithms and it has been "
-        "used to train and evaluate many of the most successful models researchers"
-    ).split()
-    sentences = []
-    words = 0
-    while words < 10_000:
-        n = min(rng.randint(8, 24), 10_000 - words)
-        sentences.append(" ".join(rng.choices(vocab, k=n)).capitalize() + ".")
-        words += n
+    sentences = random_sentences(10_000)
     paragraph = " ".join(sentences)
     shutil.copy(ROOT / "narrate.yaml", tmp_path / "narrate.yaml")
     (tmp_path / "content").mkdir()
@@ -382,6 +376,7 @@ ANY_YAML = st.one_of(
     text='format: 1\ntitle: T\nsummary: S\nsections:\n  - {heading: H, "par\\nagraphs": [a]}\n'
 )
 @example(text='format: 1\n"sum\u2028mary": 1\n')
+@pytest.mark.slow
 def test_any_yaml_through_narrate_script_exits_0_or_1_with_one_line(
     tmp_path: Path,
     cli: Callable[..., Result],
@@ -612,6 +607,7 @@ def fault_site(tmp_path: Path) -> Path:
         ),
     ],
 )
+@pytest.mark.slow
 def test_engine_fault_names_the_sentence_after_a_retry(
     fault_site: Path, backend: str, marker: str, reason: str
 ) -> None:
@@ -758,7 +754,7 @@ def test_ctrl_c_mid_synthesis_stops_cleanly(site: Path) -> None:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert one_line(err) == (
-        "interrupted; the published files are intact and the cache is consistent"
+        "interrupted; the published files are unchanged and the cache is consistent"
     )
     assert published(site / "audio") == before
     assert not leftovers(site / "audio", site / ".cache")
@@ -784,8 +780,8 @@ def test_ctrl_c_while_workers_start_prints_one_line(site: Path) -> None:
     os.killpg(proc.pid, signal.SIGINT)
     _, rest = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert (
-        one_line(rest) == "interrupted; the published files are intact and the cache is consistent"
+    assert one_line(rest) == (
+        "interrupted; the published files are unchanged and the cache is consistent"
     )
     assert published(site / "audio") == before
 

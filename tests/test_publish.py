@@ -18,13 +18,16 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import narrate.cli
-from narrate import publish as pub
-from narrate.build import freshness, plan
-from narrate.content import load_article
-from narrate.settings_file import load_settings
+from narrate.outputs import publish as pub
+from narrate.pipeline import plan_article
+from narrate.pipeline.freshness import freshness
+from narrate.settings.load import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "imagenet"
+
+SLOW_FIXTURES = ("two_builds",)
+"""Real-engine (or cluster) builds: every test using one is marked slow (tests/conftest.py)."""
 ORDER = [f"{SLUG}{s}" for s in (*pub.OUTPUTS, pub.RECORD)]
 """The MP3 first, then the chapter and transcript files, the build record last."""
 
@@ -70,6 +73,7 @@ def _umask() -> int:
     return mask
 
 
+@pytest.mark.slow
 def test_a_reader_never_sees_a_truncated_file(tmp_path: Path) -> None:
     versions = [files(1), files(2)]
     whole = {f"{SLUG}{suffix}": {v[suffix] for v in versions} for suffix in pub.OUTPUTS}
@@ -102,7 +106,7 @@ def test_ctrl_c_waits_until_the_renames_are_done() -> None:
     # A SIGINT that arrives while the set is being renamed is held and delivered after.
     code = (
         "import os, signal\n"
-        "from narrate.publish import _signals_deferred\n"
+        "from narrate.outputs.publish import _signals_deferred\n"
         "got = []\n"
         "signal.signal(signal.SIGINT, lambda *a: got.append('sigint'))\n"
         "with _signals_deferred():\n"
@@ -144,7 +148,6 @@ def site(two_builds: tuple[Path, dict[str, bytes]], tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
-    monkeypatch.setattr(narrate.cli, "COMMANDS", narrate.cli._command_names())
     runner = CliRunner()
 
     def run(*args: str) -> Result:
@@ -157,8 +160,7 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
 
 def state(site: Path) -> tuple[str, str]:
     settings = load_settings(site, None)
-    article = load_article(site / "content" / f"{SLUG}.yaml")
-    return freshness(plan(article, settings), site / "audio")
+    return freshness(plan_article(settings, SLUG), site / "audio")
 
 
 def test_interrupted_publish_is_reported_and_repaired(

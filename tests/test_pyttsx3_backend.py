@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ctypes.util
 import json
-import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from narrate.backends.base import Audio, Backend
-from narrate.backends.pyttsx3 import Pyttsx3Backend, _check_duration, engine_info
-from narrate.config import VoiceSettings
 from narrate.errors import BackendError, EnvironmentProblem
-
-ROOT = Path(__file__).resolve().parents[1]
+from narrate.settings.model import VoiceSettings
+from narrate.synth.backends.base import Audio, Backend
+from narrate.synth.backends.pyttsx3 import Pyttsx3Backend, _check_duration, engine_info
+from tests.helpers import ROOT, run_cli
 
 SENTENCES = [
     "ImageNet is a large-scale dataset of labeled images.",
@@ -38,15 +35,7 @@ def rms_dbfs(audio: Audio) -> float:
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter (espeak-ng's state is per process)."""
-    environ = {**os.environ, **env}
-    environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), environ.get("PYTHONPATH", "")])
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-    )
+    return run_cli(cwd=ROOT, env=env, python_code=textwrap.dedent(code), timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +70,8 @@ def test_constructing_and_cache_token_start_no_engine() -> None:
     result = run_python(
         """
         import os, sys
-        from narrate.backends.pyttsx3 import Pyttsx3Backend
-        from narrate.config import VoiceSettings
+        from narrate.synth.backends.pyttsx3 import Pyttsx3Backend
+        from narrate.settings.model import VoiceSettings
         Pyttsx3Backend().cache_token(VoiceSettings())
         print(len(os.listdir("/proc/self/task")), "pyttsx3.drivers._espeak" in sys.modules)
         """
@@ -100,10 +89,11 @@ def test_unknown_engine_switch_is_an_environment_problem(monkeypatch: pytest.Mon
 def test_missing_system_library_says_what_to_install() -> None:
     result = run_python(
         """
-        import narrate.backends.pyttsx3 as m
-        from narrate.config import VoiceSettings
+        import narrate.synth.backends.espeak as lib
+        import narrate.synth.backends.pyttsx3 as m
+        from narrate.settings.model import VoiceSettings
         from narrate.errors import EnvironmentProblem
-        m.SYSTEM_SONAME = "libespeak-ng-not-here.so.1"  # as on a machine without libespeak-ng1
+        lib.SYSTEM_SONAME = "libespeak-ng-not-here.so.1"  # as on a machine without libespeak-ng1
         try:
             m.Pyttsx3Backend().cache_token(VoiceSettings())
         except EnvironmentProblem as exc:
@@ -122,8 +112,8 @@ def test_incomplete_data_folder_is_reported_instead_of_exiting(tmp_path: Path) -
         f"""
         import espeakng_loader
         espeakng_loader.get_data_path = lambda: {str(tmp_path)!r}
-        from narrate.backends.pyttsx3 import Pyttsx3Backend
-        from narrate.config import VoiceSettings
+        from narrate.synth.backends.pyttsx3 import Pyttsx3Backend
+        from narrate.settings.model import VoiceSettings
         from narrate.errors import EnvironmentProblem
         try:
             Pyttsx3Backend().synthesise("Hello.", VoiceSettings())
@@ -229,8 +219,8 @@ def test_synthesis_writes_no_file() -> None:
         import resource, signal
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-        from narrate.backends.pyttsx3 import Pyttsx3Backend
-        from narrate.config import VoiceSettings
+        from narrate.synth.backends.pyttsx3 import Pyttsx3Backend
+        from narrate.settings.model import VoiceSettings
         print(Pyttsx3Backend().synthesise("Hello with no disk.", VoiceSettings()).frames)
         """
     )
@@ -254,8 +244,8 @@ def test_system_library_opt_in() -> None:
     result = run_python(
         """
         import json
-        from narrate.backends.pyttsx3 import Pyttsx3Backend, engine_info
-        from narrate.config import VoiceSettings
+        from narrate.synth.backends.pyttsx3 import Pyttsx3Backend, engine_info
+        from narrate.settings.model import VoiceSettings
         b = Pyttsx3Backend()
         audio = b.synthesise("Hello from the system library.", VoiceSettings())
         print(json.dumps([engine_info(), b.cache_token(VoiceSettings()), audio.duration]))

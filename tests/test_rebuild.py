@@ -13,15 +13,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from narrate import backends, cli
-from narrate.chapters import parse_vtt
-from narrate.encode import SAMPLES_PER_FRAME, count_frames
-from narrate.tags import read_chapters
+from narrate import cli
+from narrate.audio.mp3 import SAMPLES_PER_FRAME, count_frames
+from narrate.outputs.chapters import parse_vtt
+from narrate.synth import backends
 from tests.fakes import FakeBackend
+from tests.id3_read import read_chapters
 
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "imagenet"
@@ -35,7 +37,6 @@ EDITED = "The challenge included tasks such as image classification and object d
 @pytest.fixture(autouse=True)
 def _fake_backend() -> Iterator[None]:
     backends.register("fake", FakeBackend)
-    cli.COMMANDS = cli._command_names()
     yield
     backends.unregister("fake")
 
@@ -60,10 +61,10 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def build_json(*args: str) -> dict[str, object]:
+def build_json(*args: str) -> dict[str, Any]:
     code, out, err = run("build", SLUG, "--json", *args)
     assert code == 0, err
-    result: dict[str, object] = json.loads(out)["results"][0]
+    result: dict[str, Any] = json.loads(out)["results"][0]
     return result
 
 
@@ -90,6 +91,7 @@ def edit(site: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+@pytest.mark.slow
 def test_first_build_then_noop_changes_no_byte(site: Path) -> None:
     first = build_json()
     assert first["status"] == "built" and first["synthesised"] == first["total"] > 40
@@ -100,6 +102,7 @@ def test_first_build_then_noop_changes_no_byte(site: Path) -> None:
     assert outputs(site) == before
 
 
+@pytest.mark.slow
 def test_editing_one_paragraph_resynthesises_only_its_sentences(site: Path) -> None:
     build_json()
     old_mp3 = (site / "audio" / f"{SLUG}.mp3").read_bytes()
@@ -143,6 +146,7 @@ def test_editing_one_paragraph_resynthesises_only_its_sentences(site: Path) -> N
     assert changed == {EDITED}
 
 
+@pytest.mark.slow
 def test_inserting_and_moving_paragraphs_reuses_every_other_sentence(site: Path) -> None:
     build_json()
     path = site / "content" / f"{SLUG}.yaml"
@@ -169,20 +173,22 @@ def test_inserting_and_moving_paragraphs_reuses_every_other_sentence(site: Path)
     assert titles[1:3] == ["Historical Context", "Introduction"]
 
 
+@pytest.mark.slow
 def test_force_resynthesises_everything(site: Path) -> None:
     build_json()
     forced = build_json("--force")
     assert forced["synthesised"] == forced["total"]
 
 
+@pytest.mark.slow
 def test_damaged_cache_entries_are_detected_and_remade(site: Path) -> None:
     build_json()
     cache = site / ".cache" / "narrate"
-    wavs = sorted((cache / "seg").glob("*/*.wav"))
-    wavs[0].write_bytes(wavs[0].read_bytes()[:60])  # truncated
-    wavs[1].write_bytes(b"")  # empty
-    for chunk in (cache / "chunk").glob("*/*.mp3"):
-        chunk.write_bytes(chunk.read_bytes()[:-100])  # every encoded chapter truncated
+    sentences = sorted((cache / "sentence").glob("*/*.entry"))
+    sentences[0].write_bytes(sentences[0].read_bytes()[:60])  # truncated
+    sentences[1].write_bytes(b"")  # empty
+    for chunk in (cache / "chunk").glob("*/*.entry"):
+        chunk.write_bytes(chunk.read_bytes()[:-100])  # every encoded chunk truncated
     (site / "audio" / f"{SLUG}.mp3").unlink()
     result = build_json()
     assert result["synthesised"] == 2
@@ -190,6 +196,7 @@ def test_damaged_cache_entries_are_detected_and_remade(site: Path) -> None:
     assert count_frames(frames_of(mp3)) * SAMPLES_PER_FRAME > 60 * 22050
 
 
+@pytest.mark.slow
 def test_status_check_clean_and_prune(site: Path) -> None:
     code, out, _ = run("check")
     assert code == 3 and "missing" in out
@@ -216,7 +223,15 @@ def test_status_check_clean_and_prune(site: Path) -> None:
     (site / "content" / "second.yaml").unlink()
     code, out, _ = run("status")
     assert "second" in out and "orphaned" in out
-    code, out, _ = run("clean")
+    # No terminal and no --yes: it says what it would remove and removes nothing.
+    code, out, err = run("clean")
+    assert code == 2 and "run `narrate clean --yes`" in err
+    assert f"would remove {site / 'audio' / 'second.mp3'} (no content/second.yaml)" in out
+    assert (site / "audio" / "second.mp3").exists()
+    code, out, _ = run("clean", "--dry-run")
+    assert code == 0 and "would remove 6 files of 1 articles" in out
+    assert (site / "audio" / "second.mp3").exists()
+    code, out, _ = run("clean", "--yes")
     assert code == 0 and not list((site / "audio").glob("second.*"))
     # The orphan's lock file goes too; a current article's stays.
     assert f"removed {site / 'audio' / '.second.lock'}" in out
@@ -232,6 +247,7 @@ def test_status_check_clean_and_prune(site: Path) -> None:
     assert run("build", SLUG, "--force", "--quiet")[0] == 0
 
 
+@pytest.mark.slow
 def test_build_all_continues_past_a_failing_article(site: Path) -> None:
     (site / "content" / "broken.yaml").write_text("format: 1\ntitle: Broken\n")
     shutil.copy(site / "content" / f"{SLUG}.yaml", site / "content" / "copy.yaml")
@@ -240,10 +256,11 @@ def test_build_all_continues_past_a_failing_article(site: Path) -> None:
     assert "broken.yaml" in err and "1 of 3 articles failed: broken" in err
     assert (site / "audio" / f"{SLUG}.mp3").exists() and (site / "audio" / "copy.mp3").exists()
     # The short form routes to build as well.
-    code, out, err = run(*cli._route(["--all", "--quiet"]))
+    code, out, err = run(*cli.route(["--all", "--quiet"]))
     assert code == 1
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_real_engine_edit_resynthesises_one_sentence(tmp_path: Path) -> None:
     (tmp_path / "content").mkdir()
@@ -270,6 +287,7 @@ def test_real_engine_edit_resynthesises_one_sentence(tmp_path: Path) -> None:
     assert "encoded 1 sentence in 1 of 11 chapters" in out
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_real_engine_clean_builds_are_byte_identical_whatever_the_workers(tmp_path: Path) -> None:
     # espeak-ng carries state from one sentence to the next inside a process; each sentence is
@@ -313,16 +331,21 @@ def set_config(site: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+@pytest.mark.slow
 def test_stale_reason_names_the_edited_sentences(site: Path) -> None:
     build_json()
     edit(site, PARAGRAPH, EDITED)
     assert reason() == "the article's text changed (1 sentence)"
     edit(site, "ImageNet is a large-scale dataset", "ImageNet is a big dataset")
-    edit(site, "  - heading: Legacy\n    paragraphs:\n",
-         "  - heading: Legacy\n    paragraphs:\n      - One more sentence here.\n")
+    edit(
+        site,
+        "  - heading: Legacy\n    paragraphs:\n",
+        "  - heading: Legacy\n    paragraphs:\n      - One more sentence here.\n",
+    )
     assert reason() == "the article's text changed (3 sentences)"
 
 
+@pytest.mark.slow
 def test_stale_reason_after_a_build_with_rate_on_the_command_line(site: Path) -> None:
     build_json("--rate", "150")
     code, out, err = run("check")
@@ -338,6 +361,7 @@ def test_stale_reason_after_a_build_with_rate_on_the_command_line(site: Path) ->
     assert reason() == "voice changed: built with fake en-us 160 wpm, the config says 170 wpm"
 
 
+@pytest.mark.slow
 def test_stale_reason_for_pauses_and_for_the_engine(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -350,6 +374,7 @@ def test_stale_reason_for_pauses_and_for_the_engine(
     assert reason() == "the engine changed (fake-2/en-us/160; built with fake-1/en-us/160)"
 
 
+@pytest.mark.slow
 def test_stale_reason_of_an_old_build_record_stays_generic(site: Path) -> None:
     build_json()
     path = site / "audio" / f"{SLUG}.build.json"
@@ -361,6 +386,7 @@ def test_stale_reason_of_an_old_build_record_stays_generic(site: Path) -> None:
     assert reason() == "the article, the settings or the engine changed since the last build"
 
 
+@pytest.mark.slow
 def test_an_unknown_voice_is_refused_before_any_synthesis(
     site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,8 +1,8 @@
-"""The page's player: fragment and preview from real outputs, the Range server, the manifest.
+"""The page's player: fragment and preview from real outputs, the manifest, `preview --serve`.
 
 A small site (two articles, one full of markup-like text) is built once with the real engine
 through the CLI; the fragment is parsed back with an HTML parser and compared with the published
-chapters and transcript. The server is checked over real sockets.
+chapters and transcript. The server itself is checked over real sockets in test_server.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,18 +23,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from narrate.chapters import Chapter, Cue, parse_vtt
-from narrate.settings_file import load_settings
-from narrate.web import (
+from narrate.content.load import load_article
+from narrate.outputs.chapters import Chapter, Cue, clock, parse_vtt
+from narrate.settings.effective import resolve
+from narrate.settings.load import load_settings
+from narrate.settings.model import Settings
+from narrate.web.page import (
     Narration,
     asset_url,
-    clock,
     embed_fragment,
-    parse_range,
     preview_page,
     refresh_preview,
-    server_url,
-    serving,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,7 +202,14 @@ def test_manifest_lists_both_builds_with_checksums_and_no_timestamps(site: Path)
         assert entry["sha256"] == hashlib.sha256(mp3.read_bytes()).hexdigest()
         assert entry["duration"] == pytest.approx(chapters[-1]["endTime"], abs=0.002)
         assert sorted(entry["files"].values()) == sorted(
-            f"{slug}{s}" for s in (".mp3", ".chapters.json", ".chapters.vtt", ".transcript.vtt")
+            f"{slug}{s}"
+            for s in (
+                ".mp3",
+                ".chapters.json",
+                ".chapters.vtt",
+                ".transcript.vtt",
+                ".transcript.json",
+            )
         )
         assert all((audio / name).is_file() for name in entry["files"].values())
     assert data["articles"]["tricky"]["title"] == TRICKY_TITLE
@@ -221,6 +227,39 @@ def test_unbuilt_article_fails_in_one_line_saying_what_to_run(site: Path, comman
     assert result.stderr.count("\n") == 1
     assert "run `narrate unbuilt` first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _truncate_mp3(audio: Path) -> None:
+    mp3 = audio / "plain.mp3"
+    mp3.write_bytes(mp3.read_bytes()[:-1000])
+
+
+def _damage_record(audio: Path) -> None:
+    record = audio / "plain.build.json"
+    data = json.loads(record.read_text("utf-8"))
+    record.write_text(json.dumps({**data, "outputs": None}), "utf-8")
+
+
+def _list_record(audio: Path) -> None:
+    (audio / "plain.build.json").write_text("[]", "utf-8")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("command", ["embed", "preview"])
+@pytest.mark.parametrize("damage", [_truncate_mp3, _damage_record, _list_record])
+def test_a_set_that_does_not_match_its_record_is_refused_in_one_line(
+    site: Path, tmp_path: Path, command: str, damage: Callable[[Path], None]
+) -> None:
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".*"))
+    damage(copy / "audio")
+    result = run_narrate(command, "plain", cwd=copy)
+    assert result.returncode == 1, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "rebuild them with `narrate plain`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (copy / "audio" / "plain.html").exists()
 
 
 @pytest.fixture(scope="module")
@@ -316,6 +355,18 @@ def test_base_url_comes_from_the_option_or_the_config(site: Path) -> None:
     ]
 
 
+def test_the_artwork_for_lock_screens_comes_from_the_config(site: Path) -> None:
+    config = (site / "narrate.yaml").read_text("utf-8")
+    other = site / "art.yaml"
+    art = 'base_url: ""\n  artwork: https://example.org/c.png'
+    other.write_text(config.replace('base_url: ""', art), "utf-8")
+    result = run_narrate("embed", "plain", "--config", str(other), cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert 'data-artwork="https://example.org/c.png"' in result.stdout
+    result = run_narrate("embed", "plain", cwd=site)
+    assert "data-artwork=" not in result.stdout  # (the inlined script reads the attribute)
+
+
 @pytest.mark.e2e
 def test_preview_writes_a_standalone_page_atomically(site: Path, tricky_fragment: str) -> None:
     result = run_narrate("preview", "tricky", cwd=site)
@@ -336,6 +387,14 @@ def test_preview_writes_a_standalone_page_atomically(site: Path, tricky_fragment
     assert not list((site / "audio").glob(".tricky.html.*"))
 
 
+def _refresh(settings: Settings, slug: str) -> Path | None:
+    """Refresh a preview page as a build does: with the article's effective pauses."""
+    article = load_article(settings.content_dir / f"{slug}.yaml")
+    pauses = resolve(settings, article.settings, article_file=article.source).pauses
+    return refresh_preview(settings.audio_dir, article, pauses)
+
+
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_refresh_preview_rewrites_an_existing_preview_with_the_rebuilt_times(
     tmp_path: Path,
@@ -346,7 +405,7 @@ def test_refresh_preview_rewrites_an_existing_preview_with_the_rebuilt_times(
     build(site, "tricky")
     settings = load_settings(site)
     # No preview was asked for: none appears.
-    assert refresh_preview(settings, "tricky") is None
+    assert _refresh(settings, "tricky") is None
     assert not (audio / "tricky.html").exists()
 
     result = run_narrate("preview", "plain", "--base-url", "/audio/", cwd=site)
@@ -361,7 +420,7 @@ def test_refresh_preview_rewrites_an_existing_preview_with_the_rebuilt_times(
         "utf-8",
     )
     build(site, "plain")
-    assert refresh_preview(settings, "plain") == audio / "plain.html"
+    assert _refresh(settings, "plain") == audio / "plain.html"
 
     chapters = json.loads((audio / "plain.chapters.json").read_text("utf-8"))["chapters"]
     cues = parse_vtt((audio / "plain.transcript.vtt").read_text("utf-8"))
@@ -385,7 +444,7 @@ def test_refresh_preview_rewrites_an_existing_preview_with_the_rebuilt_times(
     assert result.returncode == 0, result.stderr
     assert (audio / "plain.html").read_text("utf-8") == page
     mtime = (audio / "plain.html").stat().st_mtime_ns
-    assert refresh_preview(settings, "plain") == audio / "plain.html"
+    assert _refresh(settings, "plain") == audio / "plain.html"
     assert (audio / "plain.html").stat().st_mtime_ns == mtime
     assert not list(audio.glob(".plain.html.*"))
 
@@ -443,29 +502,8 @@ def test_clock() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("bytes=0-9", (0, 9)),
-        ("bytes=10-", (10, 99)),
-        ("bytes=-10", (90, 99)),
-        ("bytes=-500", (0, 99)),
-        ("bytes=90-500", (90, 99)),
-        ("bytes=99-99", (99, 99)),
-        ("bytes=100-", False),
-        ("bytes=-0", False),
-        ("bytes=5-2", None),
-        ("bytes=0-1,5-6", None),
-        ("items=0-1", None),
-        ("bytes=-", None),
-    ],
-)
-def test_parse_range(header: str, expected: object) -> None:
-    assert parse_range(header, 100) == expected
-
-
 # ---------------------------------------------------------------------------------------------
-# The server, over real sockets
+# `narrate preview --serve`
 
 
 def _get(
@@ -479,63 +517,6 @@ def _get(
         return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
         conn.close()
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
-    """Serve a folder of files named like narrate's outputs; yield its base URL and the bytes."""
-    body = bytes(range(256)) * 40
-    for name in ("a.mp3", "a.chapters.json", "a.transcript.vtt", "a.html", "manifest.json"):
-        (tmp_path / name).write_bytes(body)
-    with serving(tmp_path) as server:
-        yield server_url(server), body
-
-
-def test_server_answers_range_requests_with_206(served: tuple[str, bytes]) -> None:
-    base, body = served
-    size = len(body)
-    status, headers, data = _get(base + "a.mp3", {"Range": "bytes=100-199"})
-    assert status == 206
-    assert headers["content-range"] == f"bytes 100-199/{size}"
-    assert headers["content-length"] == "100"
-    assert headers["content-type"] == "audio/mpeg"
-    assert data == body[100:200]
-
-    status, headers, data = _get(base + "a.mp3", {"Range": "bytes=-16"})
-    assert (status, headers["content-range"], data) == (
-        206,
-        f"bytes {size - 16}-{size - 1}/{size}",
-        body[-16:],
-    )
-
-    status, headers, data = _get(base + "a.mp3", {"Range": f"bytes={size}-"})
-    assert (status, headers["content-range"], data) == (416, f"bytes */{size}", b"")
-
-    status, headers, data = _get(base + "a.mp3", {"Range": "bytes=5-"}, method="HEAD")
-    assert (status, headers["content-length"], data) == (206, str(size - 5), b"")
-
-    # If-Range naming another version: the whole (new) file, as RFC 9110 asks.
-    status, headers, data = _get(
-        base + "a.mp3", {"Range": "bytes=0-0", "If-Range": "Mon, 01 Jan 2001 00:00:00 GMT"}
-    )
-    assert (status, data) == (200, body)
-
-
-def test_server_without_range_sends_everything_and_the_right_types(
-    served: tuple[str, bytes],
-) -> None:
-    base, body = served
-    status, headers, data = _get(base + "a.mp3")
-    assert (status, data, headers["accept-ranges"]) == (200, body, "bytes")
-    types = {
-        "a.chapters.json": "application/json+chapters",
-        "manifest.json": "application/json",
-        "a.transcript.vtt": "text/vtt; charset=utf-8",
-        "a.html": "text/html; charset=utf-8",
-    }
-    for name, expected in types.items():
-        assert _get(base + name)[1]["content-type"] == expected
-    assert _get(base + "missing.mp3")[0] == 404
 
 
 @pytest.mark.e2e
@@ -567,15 +548,3 @@ def test_preview_serve_prints_the_url_and_stops_cleanly_on_ctrl_c(site: Path) ->
             proc.wait()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
-
-
-def test_server_never_serves_dot_files(tmp_path: Path) -> None:
-    # narrate's zero-byte locks and temporary files live beside the outputs.
-    for name in (".a.lock", ".manifest.json.lock", ".a.mp3.x1y2.part", "a.mp3"):
-        (tmp_path / name).write_bytes(b"x")
-    with serving(tmp_path) as server:
-        base = server_url(server)
-        for path in (".a.lock", ".manifest.json.lock", "%2Ea.lock", ".a.mp3.x1y2.part"):
-            assert _get(base + path)[0] == 404, path
-            assert _get(base + path, {"Range": "bytes=0-"})[0] == 404, path
-        assert _get(base + "a.mp3")[0] == 200

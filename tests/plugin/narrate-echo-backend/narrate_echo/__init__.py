@@ -1,6 +1,6 @@
 """A third-party narrate backend: one tone per word, deterministic, at 24 kHz.
 
-It satisfies :class:`narrate.backends.Backend` without importing or inheriting from it, and
+It satisfies :class:`narrate.synth.backends.Backend` without importing or inheriting from it, and
 states its own sample rate (24,000 Hz, not narrate's 22,050), so a build must convert it.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from narrate.backends.base import Audio, VoiceInfo
-from narrate.config import VoiceSettings
 from narrate.errors import BackendError
+from narrate.settings.model import VoiceSettings
+from narrate.synth.backends.base import Audio, VoiceInfo
 
 __version__ = "0.1.0"
 
