@@ -2,22 +2,21 @@
 
 ``narrate imagenet`` and ``narrate build --all`` run the same path. Up-to-date articles cost
 nothing. The missing sentences of every other article go to the executor as one stream, so every
-worker stays busy from the first sentence to the last; each chunk is encoded (in threads: LAME
-releases the GIL) as soon as its sentence is in hand, and each article is published, in this
-thread, as soon as its last chunk is encoded. A sentence that fails fails only the articles that
-use it. Publishing happens in the main thread, where Ctrl-C and SIGTERM are held back during the
-renames (see :func:`narrate.outputs.publish.publish`), so a set is the old one or the new one.
+worker stays busy from the first sentence to the last; each chunk is encoded (in threads, see
+:mod:`narrate.pipeline.encodes`) as soon as its sentence is in hand, and each article is
+published, in this thread, as soon as its last chunk is encoded. A sentence that fails fails
+only the articles that use it. Publishing happens in the main thread, where Ctrl-C and SIGTERM
+are held back during the renames (see :func:`narrate.outputs.publish.publish`), so a set is the
+old one or the new one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import mmap
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from narrate.outputs import publish as pub
 from narrate.pcm import Audio
 from narrate.pipeline.assemble import publish_article
 from narrate.pipeline.cache import Cache, ChunkEntry
+from narrate.pipeline.encodes import Encodes
 from narrate.pipeline.freshness import freshness
 from narrate.pipeline.plan import Plan, Tokens
 from narrate.pipeline.results import BuildResult, Outcome, Progress
@@ -138,7 +138,8 @@ class Scheduler:
         self.waiting: dict[str, list[tuple[str, int]]] = {}
         """Sentence key -> the (article, chunk) pairs that wait for it."""
         self.voices_ok: set[VoiceSettings] = set()
-        self.encodes: dict[Future[ChunkEntry], tuple[str, int]] = {}
+        self.encodes: Encodes[tuple[str, int], ChunkEntry] = Encodes()
+        """(article, chunk) -> its encode, in threads."""
         self.manifest: dict[str, dict[str, object]] = {}
         self.total = self.finished = self.sentences_done = 0
         self.locks: dict[str, BaseFileLock] = {}
@@ -151,7 +152,6 @@ class Scheduler:
     def run(self, plans: Sequence[Plan]) -> Iterator[Outcome]:
         """Build ``plans``; yield (slug, result or error) per article, as each is known."""
         self.total = len(plans)
-        workers = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="encode")
         try:
             stale = []
             for p in plans:
@@ -168,24 +168,24 @@ class Scheduler:
                 if p.slug in refused:
                     yield self._done(p.slug, refused[p.slug])
                 else:
-                    yield from self._take(p, workers)
-            yield from self._synthesise(workers)
+                    yield from self._take(p)
+            yield from self._synthesise()
             while self.encodes:
-                yield from self._collect(workers, block=True)
+                yield from self._collect(block=True)
             self._write_manifest()
         except KeyboardInterrupt as exc:
             # Queued encodes are cancelled, not drained: an interrupt is honoured at once.
-            workers.shutdown(wait=True, cancel_futures=True)
+            self.encodes.close()
             self._write_manifest_anyway()
             raise self._interrupted() from exc
         except GeneratorExit:
             # The caller stopped (an error, or a signal while it handled an outcome): what was
             # published still goes into the manifest.
-            workers.shutdown(wait=True, cancel_futures=True)
+            self.encodes.close()
             self._write_manifest_anyway()
             raise
         finally:
-            workers.shutdown(wait=True, cancel_futures=True)
+            self.encodes.close()
             for lock in self.locks.values():
                 lock.release()
             self.locks.clear()
@@ -205,7 +205,7 @@ class Scheduler:
                 refused[p.slug] = exc
         return refused
 
-    def _take(self, p: Plan, workers: ThreadPoolExecutor) -> Iterator[Outcome]:
+    def _take(self, p: Plan) -> Iterator[Outcome]:
         """Schedule what stale ``p`` is missing (unless another run just built it)."""
         try:
             if not self.force and freshness(p, self.audio_dir)[0] == "fresh":
@@ -220,7 +220,7 @@ class Scheduler:
         self.articles[p.slug] = art
         for ci, entry in enumerate(art.entries):
             if entry is None and art.needs[ci] not in self.scheduled:
-                self._encode(workers, art, ci, None)  # its sentence is in the cache
+                self._encode(art, ci, None)  # its sentence is in the cache
         if art.ready:
             yield from self._publish(art)
 
@@ -251,7 +251,7 @@ class Scheduler:
                 self.waiting.setdefault(key, []).append((p.slug, ci))
         return art
 
-    def _synthesise(self, workers: ThreadPoolExecutor) -> Iterator[Outcome]:
+    def _synthesise(self) -> Iterator[Outcome]:
         """Send every scheduled sentence to the executor; encode and publish as they arrive."""
         if not self.jobs:
             return
@@ -274,8 +274,8 @@ class Scheduler:
                     for slug, ci in self.waiting.pop(job.key, []):
                         art = self.articles[slug]
                         if not art.failed:
-                            self._encode(workers, art, ci, result)
-                yield from self._collect(workers, block=False)
+                            self._encode(art, ci, result)
+                yield from self._collect(block=False)
                 self._report()
 
     def _batches(self) -> list[Batch]:
@@ -291,11 +291,8 @@ class Scheduler:
 
     # --- encoding -----------------------------------------------------------------------------
 
-    def _encode(
-        self, workers: ThreadPoolExecutor, art: _Article, ci: int, audio: Audio | None
-    ) -> None:
-        fut = workers.submit(self._make_chunk, art.plan, ci, audio)
-        self.encodes[fut] = (art.plan.slug, ci)
+    def _encode(self, art: _Article, ci: int, audio: Audio | None) -> None:
+        self.encodes.submit((art.plan.slug, ci), self._make_chunk, art.plan, ci, audio)
 
     def _make_chunk(self, p: Plan, ci: int, audio: Audio | None) -> ChunkEntry:
         """Encode chunk ``ci`` of ``p`` (its finished sentence from the cache if not given)."""
@@ -314,24 +311,18 @@ class Scheduler:
             chunk.key, enc.mp3, enc.frames, enc.pcm_samples, place, [enc.words]
         )
 
-    def _collect(self, workers: ThreadPoolExecutor, *, block: bool) -> Iterator[Outcome]:
+    def _collect(self, *, block: bool) -> Iterator[Outcome]:
         """Take finished encodes; publish every article whose last chunk is done."""
-        if not self.encodes:
-            return
-        timeout = None if block else 0
-        done, _ = wait(list(self.encodes), timeout=timeout, return_when=FIRST_COMPLETED)
-        for fut in done:
-            slug, ci = self.encodes.pop(fut)
+        for (slug, ci), entry in self.encodes.done(block=block):
             art = self.articles[slug]
             if art.failed:
                 continue
-            exc = fut.exception()
-            if exc is not None:
-                if not isinstance(exc, NarrateError):
-                    raise exc
-                yield from self._fail(art, exc)
+            if isinstance(entry, BaseException):
+                if not isinstance(entry, NarrateError):
+                    raise entry
+                yield from self._fail(art, entry)
                 continue
-            art.entries[ci] = fut.result()
+            art.entries[ci] = entry
             if art.ready:
                 yield from self._publish(art)
 
