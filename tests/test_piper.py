@@ -202,23 +202,23 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_cache_token_is_cheap_and_loads_no_model() -> None:
     code = (
-        "import sys, time\n"
-        "t = time.perf_counter()\n"
+        "import sys\n"
         "from narrate.synth import backends\n"
         "from narrate.settings.model import VoiceSettings\n"
         "from narrate.synth.backends import piper\n"
         "b = backends.create('piper')\n"
         "token = b.cache_token(VoiceSettings('piper', 'joe', 160))\n"
         "voices = b.voices()\n"
-        "print(time.perf_counter() - t, piper.load_count(), 'onnxruntime' in sys.modules,\n"
+        "print(piper.load_count(), 'onnxruntime' in sys.modules,\n"
         "      'piper' in sys.modules, [v.id for v in voices])\n"
     )
     result = run_python(code)
     assert result.returncode == 0, result.stderr
-    seconds, loads, ort, piper_imported, ids = result.stdout.split(maxsplit=4)
+    # Cheap by what it does not do (a timing would flake on a loaded machine): no model loaded,
+    # neither onnxruntime nor piper imported.
+    loads, ort, piper_imported, ids = result.stdout.split(maxsplit=3)
     assert (loads, ort, piper_imported) == ("0", "False", "False")
     assert ids.strip() == "['en_US-joe-medium']"
-    assert float(seconds) < 2.0
 
 
 def test_cache_token_names_versions_model_and_pace() -> None:
