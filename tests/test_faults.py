@@ -304,9 +304,13 @@ def test_content_error_is_one_line_naming_file_line_field_and_fix(
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_ten_thousand_word_paragraph_is_narrated_whole(tmp_path: Path) -> None:
-    """About an hour of speech in one paragraph: nothing truncated, nothing timed out."""
-    sentences = random_sentences(10_000)
+def test_a_quarter_hour_paragraph_is_narrated_whole(tmp_path: Path) -> None:
+    """A quarter of an hour of speech in one paragraph: nothing truncated, nothing timed out.
+
+    2,500 words with the real engine (10,000 took 80 s of the suite for the same proof: the
+    splitting of longer paragraphs is tested without audio in tests/test_speech.py).
+    """
+    sentences = random_sentences(2_500)
     paragraph = " ".join(sentences)
     shutil.copy(ROOT / "narrate.yaml", tmp_path / "narrate.yaml")
     (tmp_path / "content").mkdir()
@@ -322,9 +326,9 @@ def test_ten_thousand_word_paragraph_is_narrated_whole(tmp_path: Path) -> None:
     shown = [c.text for c in cues]
     # The transcript holds the title, summary and heading, then the paragraph, every word.
     assert " ".join(shown[3:]) == paragraph
-    assert len(" ".join(shown[3:]).split()) == 10_000
+    assert len(" ".join(shown[3:]).split()) == 2_500
     minutes = len(decode(audio / "long.mp3")) / SR / 60
-    assert minutes >= 50, minutes  # 10,000 words at 160 wpm is 62.5 minutes of speech
+    assert minutes >= 12.5, minutes  # 2,500 words at 160 wpm is 15.6 minutes of speech
     assert cues[-1].end_ms / 60_000 <= minutes
 
 
