@@ -8,8 +8,8 @@ tiny.en (narrate[verify], greedy, offline) with each sentence cut 0.15 s either 
     -18 / -20    the same mastering at -18 and -20 LUFS
     plain gain   gain to -16 LUFS with no limiter (peaks hard-clipped at -1 dBFS)
     raw          trimmed engine output, no gain at all (espeak-ng sits near -21 LUFS)
-    word gap     espeak-ng with a 20 ms pause between words, then narrate's mastering
-    gap+rate     the same at 165 wpm, to keep the pace
+    no word gap  espeak-ng without narrate's word gap (as before it had one)
+    gap+rate     the default at 170 wpm, nearer the pace without the gap
 
 Recall (share of words heard, in order) is scored against the spoken text (what the engine was
 given) and against the displayed text through an independent normaliser below (narrate's own
@@ -21,7 +21,7 @@ runs give the same figures; the margin spread is the noise to read differences a
 (under 0.03 is noise).
 
 Run: `.venv/bin/python bench/bench_listen.py [--quick]` (needs `pip install '.[verify]'`;
-about 10 minutes on two cores; --quick: ImageNet, default and word gap only).
+about 10 minutes on two cores; --quick: ImageNet, default and no word gap only).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from narrate.audio.master import finish, loudness_lufs, to_float, trim, true_peak_db  # noqa: E402
+from narrate.settings.model import VoiceSettings  # noqa: E402
 from narrate.synth.backends.base import Audio  # noqa: E402
 from narrate.verify import load_model, recall, transcribe, words  # noqa: E402
 
@@ -86,18 +87,26 @@ def _sentences(slug: str) -> list[tuple[str, str, str, float]]:
     return [(s.id, s.display, s.spoken, s.pause_after) for s in script.segments]
 
 
-def synthesise(texts: Sequence[str], *, gap_10ms: int = 0, rate: int = 150) -> list[Audio]:
+def synthesise(
+    texts: Sequence[str], *, gap_10ms: int | None = None, rate: int = VoiceSettings().rate
+) -> list[Audio]:
     """Return the raw engine audio of each text, spoken in a separate process.
 
     That process starts its own engine (never this one: this process starts none), speaks the
-    texts in order and returns WAV bytes; with ``gap_10ms`` it sets espeak-ng's word gap
-    (espeakWORDGAP, in 10 ms units), which pyttsx3 does not expose, before every utterance.
+    texts in order and returns WAV bytes. Without ``gap_10ms`` it speaks as a build does
+    (forked engines, narrate's word gap); with it, that word gap instead (espeakWORDGAP, in
+    10 ms units), set before every utterance, in-process.
     """
     code = r"""
-import base64, json, sys
+import base64, json, os, sys
+from narrate.synth.backends.espeak import _choose_library, _dlopen
+lib = _choose_library()  # the library narrate speaks with (bundled unless NARRATE_ESPEAK=system)
+_dlopen(lib)
+if lib.data_path:
+    os.environ["ESPEAK_DATA_PATH"] = lib.data_path
 from pyttsx3.drivers import _espeak
 req = json.load(sys.stdin)
-if req["gap"]:
+if req["gap"] is not None:
     synth = _espeak.Synth
     def with_gap(*a, **k):
         _espeak.SetParameter(7, req["gap"], 0)  # espeakWORDGAP
@@ -115,8 +124,8 @@ json.dump(out, sys.stdout)
 """
     import base64
 
-    env = os.environ | {"NARRATE_ENGINE_FORK": "1" if not gap_10ms else "0"}
-    if gap_10ms:  # pyttsx3 must be imported before the patch, in the same process
+    env = os.environ | {"NARRATE_ENGINE_FORK": "1" if gap_10ms is None else "0"}
+    if gap_10ms is not None:  # pyttsx3 must be imported before the patch, in the same process
         code = "import pyttsx3\n" + code
     done = subprocess.run(
         [sys.executable, "-c", code], input=json.dumps({"texts": list(texts), "gap": gap_10ms,
@@ -223,16 +232,16 @@ def main(argv: list[str]) -> None:
         sents = _sentences(slug)
         texts = [s for _, _, s, _ in sents]
         base = synthesise(texts)
-        gap = synthesise(texts, gap_10ms=2)
+        no_gap = synthesise(texts, gap_10ms=0)
         variants: dict[str, list[Audio]] = {}
         for name, fin in FINISHES.items():
             if quick and name != "default":
                 continue
             variants[name] = [fin(a) for a in base]
-        variants["word gap 20 ms"] = [finish(a, -16.0, -1.0) for a in gap]
+        variants["no word gap"] = [finish(a, -16.0, -1.0) for a in no_gap]
         if not quick:
-            faster = synthesise(texts, gap_10ms=2, rate=165)
-            variants["gap+rate 165"] = [finish(a, -16.0, -1.0) for a in faster]
+            faster = synthesise(texts, rate=170)
+            variants["gap+rate 170"] = [finish(a, -16.0, -1.0) for a in faster]
         print(f"\n== {slug}: {len(sents)} sentences")
         print(f"{'finish':<16} {'spoken':>7} {'shown':>7} {'whole':>7}   level")
         worst: list[tuple[float, str, str, str]] = []

@@ -59,7 +59,7 @@ def test_cache_token_covers_engine_library_voice_and_rate() -> None:
     assert "pyttsx3 2.99" in token
     assert "espeak-ng 1.52.0" in token
     assert "bundled espeakng-loader 0.2.4" in token
-    assert "voice en-us" in token and "rate 160" in token
+    assert "voice en-us" in token and "rate 160" in token and "word gap 2" in token
     assert b.cache_token(VoiceSettings(rate=161)) != token
     assert b.cache_token(VoiceSettings(voice="en")) != token
 
@@ -167,6 +167,21 @@ def test_slower_rate_gives_longer_audio(backend: Pyttsx3Backend) -> None:
     slow = backend.synthesise(SENTENCES[1], VoiceSettings(rate=120))
     fast = backend.synthesise(SENTENCES[1], VoiceSettings(rate=220))
     assert slow.duration > 1.5 * fast.duration  # 220/120 = 1.83 for the speech itself
+
+
+@pytest.mark.e2e
+def test_the_word_gap_parts_every_word(
+    backend: Pyttsx3Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from narrate.synth.backends import pyttsx3
+
+    text = "one two three four five six seven eight nine ten eleven twelve"
+    gapped = backend.synthesise(text, VoiceSettings())  # forked: the child reads the constant
+    monkeypatch.setattr(pyttsx3, "WORD_GAP", 0)
+    plain = backend.synthesise(text, VoiceSettings())
+    per_gap = (gapped.duration - plain.duration) / 11
+    assert 0.02 <= per_gap <= 0.1, per_gap  # measured 64 ms at 160 wpm
+    assert len(gapped.words) == len(plain.words) == 12
 
 
 @pytest.mark.e2e

@@ -4,9 +4,9 @@ pyttsx3's ``started-word`` notification passes a word's place in the text but dr
 ``sample``, the one thing that says where the word is in the audio. So the driver's synthesis
 callback is wrapped (:func:`note_word_events`): the wrapper notes (sample, text position, length)
 of each word event and hands every call on unchanged. The one place narrate reaches into
-pyttsx3's driver for what comes out of it (the SSML flag in ``pyttsx3.py`` is the other, for
-what goes in). Exact to the sample espeak-ng reports, which is where it starts the word's first
-phoneme (a stop consonant's silent closure included).
+pyttsx3's driver for what comes out of it (``pyttsx3._synth_options`` is the other, for what
+goes in: the SSML flag and the word gap). Exact to the sample espeak-ng reports, which is
+where it starts the word's first phoneme (a stop consonant's silent closure included).
 """
 
 from __future__ import annotations
