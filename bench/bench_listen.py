@@ -20,6 +20,9 @@ only measures. Greedy decoding is deterministic, and so is the espeak-ng build, 
 runs give the same figures; the margin spread is the noise to read differences against
 (under 0.03 is noise).
 
+With Piper installed (narrate[piper]), two Piper takes of each article are scored the same way
+(its sampling differs from take to take: the two show that noise).
+
 Run: `.venv/bin/python bench/bench_listen.py [--quick]` (needs `pip install '.[verify]'`;
 about 10 minutes on two cores; --quick: ImageNet, default and no word gap only).
 """
@@ -88,7 +91,12 @@ def _sentences(slug: str) -> list[tuple[str, str, str, float]]:
 
 
 def synthesise(
-    texts: Sequence[str], *, gap_10ms: int | None = None, rate: int = VoiceSettings().rate
+    texts: Sequence[str],
+    *,
+    gap_10ms: int | None = None,
+    rate: int = VoiceSettings().rate,
+    backend: str = "pyttsx3",
+    voice: str = "en-us",
 ) -> list[Audio]:
     """Return the raw engine audio of each text, spoken in a separate process.
 
@@ -99,14 +107,14 @@ def synthesise(
     """
     code = r"""
 import base64, json, os, sys
-from narrate.synth.backends.espeak import _choose_library, _dlopen
-lib = _choose_library()  # the library narrate speaks with (bundled unless NARRATE_ESPEAK=system)
-_dlopen(lib)
-if lib.data_path:
-    os.environ["ESPEAK_DATA_PATH"] = lib.data_path
-from pyttsx3.drivers import _espeak
 req = json.load(sys.stdin)
 if req["gap"] is not None:
+    from narrate.synth.backends.espeak import _choose_library, _dlopen
+    lib = _choose_library()  # what narrate speaks with (bundled unless NARRATE_ESPEAK=system)
+    _dlopen(lib)
+    if lib.data_path:
+        os.environ["ESPEAK_DATA_PATH"] = lib.data_path
+    from pyttsx3.drivers import _espeak
     synth = _espeak.Synth
     def with_gap(*a, **k):
         _espeak.SetParameter(7, req["gap"], 0)  # espeakWORDGAP
@@ -114,8 +122,8 @@ if req["gap"] is not None:
     _espeak.Synth = with_gap
 from narrate.settings.model import VoiceSettings
 from narrate.synth.backends import create
-backend = create("pyttsx3")
-voice = VoiceSettings(backend="pyttsx3", voice="en-us", rate=req["rate"])
+backend = create(req["backend"])
+voice = VoiceSettings(backend=req["backend"], voice=req["voice"], rate=req["rate"])
 out = []
 for t in req["texts"]:
     a = backend.synthesise(t, voice)
@@ -127,9 +135,10 @@ json.dump(out, sys.stdout)
     env = os.environ | {"NARRATE_ENGINE_FORK": "1" if gap_10ms is None else "0"}
     if gap_10ms is not None:  # pyttsx3 must be imported before the patch, in the same process
         code = "import pyttsx3\n" + code
+    req = {"texts": list(texts), "gap": gap_10ms, "rate": rate, "backend": backend, "voice": voice}
     done = subprocess.run(
-        [sys.executable, "-c", code], input=json.dumps({"texts": list(texts), "gap": gap_10ms,
-        "rate": rate}), capture_output=True, text=True, check=True, env=env, cwd=ROOT,
+        [sys.executable, "-c", code], input=json.dumps(req), capture_output=True, text=True,
+        check=True, env=env, cwd=ROOT,
     )  # fmt: skip
     return [Audio(base64.b64decode(p), r) for p, r in json.loads(done.stdout)]
 
@@ -225,6 +234,33 @@ def levels(audios: Sequence[Audio]) -> str:
     return f"{loudness_lufs(x):6.1f} LUFS, peak {true_peak_db(x):5.1f} dBTP"
 
 
+def report(
+    model: Any, sents: Sequence[tuple[str, str, str, float]], variants: dict[str, list[Audio]]
+) -> None:
+    """Print each variant's recall; for the first, the margin spread and the worst sentences."""
+    print(f"{'finish':<16} {'spoken':>7} {'shown':>7} {'whole':>7}   level")
+    first = next(iter(variants))
+    worst: list[tuple[float, str, str, str]] = []
+    spread: list[float] = []
+    for name, audios in variants.items():
+        r, d, rows = score(model, sents, audios, 0.15)
+        whole = whole_file(model, sents, audios)
+        print(f"{name:<16} {r:7.3f} {d:7.3f} {whole:7.3f}   {levels(audios)}")
+        if name == first:
+            worst = sorted(rows)[:10]
+            spread = [score(model, sents, audios, m)[0] for m in MARGINS]
+    print(f"{first}, margins {MARGINS}: " + " ".join(f"{s:.3f}" for s in spread))
+    print(f"10 worst sentences ({first}): recall | said | heard")
+    for r, spoken, _display, heard in worst:
+        print(f"  {r:.2f} | {spoken} | {heard}")
+
+
+def piper_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("piper") is not None
+
+
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     model = load_model()
@@ -242,20 +278,18 @@ def main(argv: list[str]) -> None:
         if not quick:
             faster = synthesise(texts, rate=170)
             variants["gap+rate 170"] = [finish(a, -16.0, -1.0) for a in faster]
-        print(f"\n== {slug}: {len(sents)} sentences")
-        print(f"{'finish':<16} {'spoken':>7} {'shown':>7} {'whole':>7}   level")
-        worst: list[tuple[float, str, str, str]] = []
-        for name, audios in variants.items():
-            r, d, rows = score(model, sents, audios, 0.15)
-            whole = whole_file(model, sents, audios)
-            print(f"{name:<16} {r:7.3f} {d:7.3f} {whole:7.3f}   {levels(audios)}")
-            if name == "default":
-                worst = sorted(rows)[:10]
-                spread = [score(model, sents, audios, m)[0] for m in MARGINS]
-        print(f"default, margins {MARGINS}: " + " ".join(f"{s:.3f}" for s in spread))
-        print("10 worst sentences (default finish): recall | said | heard")
-        for r, spoken, _display, heard in worst:
-            print(f"  {r:.2f} | {spoken} | {heard}")
+        print(f"\n== {slug}: {len(sents)} sentences, pyttsx3 (espeak-ng)")
+        report(model, sents, variants)
+        if piper_installed():
+            # Two takes: Piper's sampling differs run to run, which is noise to read against.
+            takes = {
+                f"piper take {n}": [
+                    finish(a, -16.0, -1.0) for a in synthesise(texts, backend="piper", voice="joe")
+                ]
+                for n in (1, 2)
+            }
+            print(f"\n== {slug}: {len(sents)} sentences, Piper (joe)")
+            report(model, sents, takes)
 
 
 if __name__ == "__main__":
